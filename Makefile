@@ -1,0 +1,51 @@
+# Tandem: two commands. `make demo` runs the app, `make test` proves it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install chromium demo serve test lint types unit integration integration-pg15 e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+chromium:
+	@sh scripts/ensure-chromium.sh
+
+demo: install
+	$(BIN)/python -m server.cli demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest -q tests/unit
+
+# Integration tests on the embedded PostgreSQL (18), then on the local PostgreSQL 15.
+integration: install
+	$(BIN)/pytest -q tests/integration
+
+integration-pg15: install
+	@sh scripts/require-pg15.sh "$(PG15_URL)"
+	TANDEM_TEST_DATABASE_URL="$(PG15_URL)" $(BIN)/pytest -q -m "not embedded_only" tests/integration
+
+e2e: install chromium
+	$(BIN)/pytest -q tests/e2e
+
+test: install chromium lint types unit integration integration-pg15 e2e
+
+bench: install
+	$(BIN)/python bench/sync_ingest.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,39 @@
+"""Guards look only at the connection: is someone logged in, in which role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from server.auth.sessions import CurrentUser
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+STAFF = ("admin", "teacher", "provider", "aide")
+RECORDERS = ("teacher", "provider", "aide")
+CASE_MANAGERS = ("teacher", "provider")
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    user = connection.scope.get("user")
+    if not isinstance(user, CurrentUser):
+        raise NotAuthorizedException("Please log in.")
+    return user
+
+
+def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    current_user(connection)
+
+
+def role_in(*roles: str) -> Guard:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user.role not in roles:
+            raise PermissionDeniedException("Your role cannot do this.")
+
+    guard.__name__ = "role_in_" + "_".join(roles)
+    return guard

@@ -1,0 +1,205 @@
+"""Login, logout, devices and role changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+
+from server import db
+from server.audit import service as audit
+from server.auth import ratelimit
+from server.auth.passwords import hash_password, verify_password
+from server.auth.sessions import (
+    CurrentUser,
+    create_session,
+    end_user_sessions,
+    new_token,
+    token_hash,
+)
+from server.settings import get_settings
+
+HOME_BY_ROLE = {
+    "admin": "/admin",
+    "teacher": "/teacher",
+    "provider": "/app",
+    "aide": "/app",
+    "parent": "/app",
+}
+
+LOGIN_FAILED = "Email or password is incorrect."
+LOGIN_LIMITED = "Too many login attempts. Please wait a few minutes and try again."
+
+
+class LoginResult(msgspec.Struct, frozen=True, kw_only=True):
+    session_token: str
+    device_token: str | None  # set when a new device was registered
+    user_id: int
+    role: str
+    home: str
+
+
+class LoginFailed(Exception):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def login(
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+    device_token: str | None,
+    user_agent: str,
+    planted_session: str | None,
+) -> LoginResult:
+    """Check the credentials and open a fresh session.
+
+    Raises ratelimit.RateLimited or LoginFailed; both say the same thing whether or not
+    the account exists.
+    """
+    s = get_settings()
+    email = normalise_email(email)
+    await ratelimit.hit(
+        f"login:address:{client_address}",
+        limit=s.login_limit_per_address,
+        window_seconds=s.login_window_seconds,
+    )
+    await ratelimit.hit(
+        f"login:account:{email}",
+        limit=s.login_limit_per_account,
+        window_seconds=s.login_window_seconds,
+    )
+    async with db.connection() as conn:
+        row = await conn.fetchrow(
+            """SELECT u.id, u.password_hash, u.is_active, m.school_id, m.role
+                 FROM app_user u JOIN membership m ON m.user_id = u.id
+                WHERE lower(u.email) = $1
+                ORDER BY m.id LIMIT 1""",
+            email,
+        )
+    ok = await verify_password(row["password_hash"] if row else None, password)
+    if row is None or not ok or not row["is_active"]:
+        await audit.record(
+            None,
+            action="login_failed",
+            record_type="user",
+            record_id=row["id"] if row else None,
+            school_id=row["school_id"] if row else None,
+            detail={"address": client_address},
+        )
+        raise LoginFailed(LOGIN_FAILED)
+    await ratelimit.reset(f"login:account:{email}")
+    if planted_session:
+        # Whatever id the browser brought is dropped; login always issues a new one.
+        async with db.connection() as conn:
+            await conn.execute(
+                "DELETE FROM auth_session WHERE id_hash = $1", token_hash(planted_session)
+            )
+    device_id, new_device_token = await _device_for_login(
+        user_id=row["id"], school_id=row["school_id"], device_token=device_token, label=user_agent
+    )
+    token = await create_session(
+        user_id=row["id"], school_id=row["school_id"], role=row["role"], device_id=device_id
+    )
+    await audit.record(
+        None,
+        action="login",
+        record_type="user",
+        record_id=row["id"],
+        school_id=row["school_id"],
+        detail={"device_id": device_id},
+    )
+    return LoginResult(
+        session_token=token,
+        device_token=new_device_token,
+        user_id=row["id"],
+        role=row["role"],
+        home=HOME_BY_ROLE[row["role"]],
+    )
+
+
+async def _device_for_login(
+    *, user_id: int, school_id: int, device_token: str | None, label: str
+) -> tuple[int, str | None]:
+    """Reuse this browser's device record if it is this user's and not revoked."""
+    async with db.connection() as conn:
+        if device_token:
+            existing = await conn.fetchval(
+                """SELECT id FROM device
+                    WHERE token_hash = $1 AND user_id = $2 AND revoked_at IS NULL""",
+                token_hash(device_token),
+                user_id,
+            )
+            if existing is not None:
+                return int(existing), None
+        token = new_token()
+        device_id = await conn.fetchval(
+            """INSERT INTO device (school_id, user_id, token_hash, label)
+               VALUES ($1, $2, $3, $4) RETURNING id""",
+            school_id,
+            user_id,
+            token_hash(token),
+            label[:200],
+        )
+        return int(device_id), token
+
+
+async def revoke_device(admin: CurrentUser, device_id: int) -> bool:
+    """End the device's sessions and its right to sync. False if not in admin's school."""
+    async with db.transaction() as conn:
+        updated = await conn.fetchval(
+            """UPDATE device SET revoked_at = now(), revoked_by = $3
+                WHERE id = $1 AND school_id = $2 AND revoked_at IS NULL RETURNING user_id""",
+            device_id,
+            admin.school_id,
+            admin.id,
+        )
+        if updated is None:
+            exists = await conn.fetchval(
+                "SELECT 1 FROM device WHERE id = $1 AND school_id = $2", device_id, admin.school_id
+            )
+            return exists is not None
+        await conn.execute("DELETE FROM auth_session WHERE device_id = $1", device_id)
+        await audit.record(
+            admin, action="revoke", record_type="device", record_id=device_id, conn=conn
+        )
+    return True
+
+
+async def change_role(admin: CurrentUser, user_id: int, role: str) -> bool:
+    """Change a user's role in the admin's school; the user's sessions end."""
+    async with db.transaction() as conn:
+        changed = await conn.fetchval(
+            "UPDATE membership SET role = $3 WHERE user_id = $1 AND school_id = $2 RETURNING id",
+            user_id,
+            admin.school_id,
+            role,
+        )
+        if changed is None:
+            return False
+        await conn.execute("DELETE FROM auth_session WHERE user_id = $1", user_id)
+        await audit.record(
+            admin,
+            action="change_role",
+            record_type="user",
+            record_id=user_id,
+            detail={"role": role},
+            conn=conn,
+        )
+    return True
+
+
+async def set_password(user_id: int, password: str) -> None:
+    """Set a new password; every existing session of the user ends."""
+    hashed = await hash_password(password)
+    async with db.connection() as conn:
+        await conn.execute("UPDATE app_user SET password_hash = $2 WHERE id = $1", user_id, hashed)
+    await end_user_sessions(user_id)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,173 @@
+"""Operator commands: serve, demo, migrate, and the roster/account tools.
+
+python -m server.cli serve            # the app (embedded Postgres unless DATABASE_URL)
+python -m server.cli demo             # migrate, seed the demo school, serve
+python -m server.cli migrate
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from server import db
+from server.settings import Settings, get_settings
+
+log = logging.getLogger("tandem")
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+PARSERS: list[Callable[[Any], None]] = []
+
+
+class Database:
+    """The resolved database for this process: embedded (started here) or DATABASE_URL."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.embedded: db.EmbeddedPostgres | None = None
+        if settings.database_url:
+            self.url = settings.database_url
+        else:
+            self.embedded = db.EmbeddedPostgres(settings.data_dir / "pgdata")
+            self.url = asyncio.run(
+                db.ensure_database(self.embedded.server_url, db.EMBEDDED_DB_NAME)
+            )
+        db.configure_engine(self.url)
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+            self.embedded = None
+
+
+async def load_secret(name: str) -> str:
+    """A secret shared by every app process, created on first use."""
+    import asyncpg
+
+    conn = await asyncpg.connect(db.engine().config["dsn"])
+    try:
+        await conn.execute(
+            "INSERT INTO app_secret (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            name,
+            secrets.token_urlsafe(48),
+        )
+        value = await conn.fetchval("SELECT value FROM app_secret WHERE name = $1", name)
+    finally:
+        await conn.close()
+    return str(value)
+
+
+def bootstrap(settings: Settings) -> Database:
+    """Resolve the database, run pending migrations."""
+    database = Database(settings)
+    ran = asyncio.run(db.migrate())
+    if ran:
+        log.info("migrations applied: %s", ", ".join(ran))
+    return database
+
+
+def serve(settings: Settings, database: Database, *, banner: str = "") -> None:
+    import uvicorn
+
+    from server.app import create_app
+    from server.worker import in_process_hooks
+
+    secret = asyncio.run(load_secret("csrf"))
+    startup, shutdown = in_process_hooks(settings)
+    app = create_app(settings, secret=secret, on_startup=startup, on_shutdown=shutdown)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        proxy_headers=False,  # never trust X-Forwarded-For unless deployed behind a proxy
+        log_level="info",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    if banner:
+        print(banner, flush=True)
+    print(f"Tandem is running at {settings.base_url}  (Ctrl-C to stop)", flush=True)
+    try:
+        server.run()
+    finally:
+        database.stop()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings_with(args)
+    database = bootstrap(settings)
+    serve(settings, database)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    database = Database(settings)
+    try:
+        ran = asyncio.run(db.migrate())
+        print("applied: " + (", ".join(ran) if ran else "nothing (up to date)"))
+    finally:
+        database.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from server.demo import seed_demo
+
+    settings = _settings_with(args)
+    database = bootstrap(settings)
+    logins = asyncio.run(seed_demo())
+    serve(settings, database, banner=logins)
+    return 0
+
+
+def _settings_with(args: argparse.Namespace) -> Settings:
+    import msgspec
+
+    settings = get_settings()
+    changes: dict[str, Any] = {}
+    if getattr(args, "host", None):
+        changes["host"] = args.host
+    if getattr(args, "port", None):
+        changes["port"] = args.port
+    return msgspec.structs.replace(settings, **changes) if changes else settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem", description="Tandem operator commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func, help_text in (
+        ("serve", cmd_serve, "run the web app"),
+        ("demo", cmd_demo, "seed the demo school (if empty) and run the web app"),
+    ):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--host")
+        p.add_argument("--port", type=int)
+        COMMANDS[name] = func
+    sub.add_parser("migrate", help="run pending database migrations")
+    COMMANDS["migrate"] = cmd_migrate
+    from server import cli_roster
+
+    cli_roster.register(sub, COMMANDS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM ends the process like Ctrl-C, so the embedded Postgres is stopped cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

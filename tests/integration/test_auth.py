@@ -1,0 +1,156 @@
+"""Accounts: login, session rotation, logout, CSRF, brute-force limits, revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import psycopg
+
+from tests.support.client import ApiClient
+from tests.support.factories import Classroom, Factory
+
+
+def test_login_lands_each_role_on_its_home(client_for: Any, classroom: Classroom) -> None:
+    homes = {
+        "admin": "/admin",
+        "teacher": "/teacher",
+        "provider": "/app",
+        "aide": "/app",
+        "parent": "/app",
+    }
+    for role, home in homes.items():
+        c = client_for(classroom.by_role(role))
+        me = c.get("/api/me")
+        assert me.status_code == 200
+        assert me.json()["role"] == role
+        assert me.json()["home"] == home
+        assert c.get("/").headers["location"] == home
+
+
+def test_form_login_redirects_home_and_wrong_password_says_the_same_as_unknown_email(
+    client: ApiClient, factory: Factory
+) -> None:
+    teacher = factory.user("teacher")
+    bad_known = client.post("/login", data={"email": teacher.email, "password": "wrong password"})
+    bad_unknown = client.post(
+        "/login", data={"email": "nobody@example.test", "password": "wrong password"}
+    )
+    assert bad_known.status_code == bad_unknown.status_code == 401
+    assert "Email or password is incorrect." in bad_known.text
+    assert "Email or password is incorrect." in bad_unknown.text
+    api_known = client.post(
+        "/api/auth/login", json={"email": teacher.email, "password": "nope nope"}
+    )
+    api_unknown = client.post(
+        "/api/auth/login", json={"email": "x@example.test", "password": "nope nope"}
+    )
+    assert api_known.status_code == api_unknown.status_code == 401
+    assert api_known.json() == api_unknown.json()
+    ok = client.post(
+        "/login", data={"email": teacher.email, "password": "correct horse battery staple"}
+    )
+    assert ok.status_code in (302, 303)
+    assert ok.headers["location"] == "/teacher"
+
+
+def test_planted_session_id_is_replaced_at_login(base_url: str, factory: Factory) -> None:
+    aide = factory.user("aide")
+    planted = "attacker-chosen-session-id-0123456789"
+    with ApiClient(base_url) as c:
+        c.cookies.set("tandem_session", planted, domain="127.0.0.1")
+        c.login(aide.email)
+        issued = c.cookies.get("tandem_session")
+        assert issued
+        assert issued != planted
+    with ApiClient(base_url) as attacker:
+        attacker.cookies.set("tandem_session", planted)
+        assert attacker.get("/api/me").status_code == 401
+
+
+def test_logout_invalidates_the_session_cookie(base_url: str, factory: Factory) -> None:
+    aide = factory.user("aide")
+    with ApiClient(base_url) as c:
+        c.login(aide.email)
+        stolen = c.cookies.get("tandem_session")
+        assert c.post("/api/auth/logout").status_code == 200
+    with ApiClient(base_url) as replay:
+        replay.cookies.set("tandem_session", str(stolen))
+        assert replay.get("/api/me").status_code == 401
+
+
+def test_cross_site_post_without_csrf_token_is_refused(
+    client_for: Any, classroom: Classroom
+) -> None:
+    c = client_for(classroom.aide)
+    c.csrf_disabled = True
+    r = c.post("/api/auth/logout", headers={"origin": "https://evil.example"})
+    assert r.status_code == 403
+    form = c.post("/logout", data={"x": "1"})
+    assert form.status_code == 403
+    assert c.get("/api/me").status_code == 200  # still logged in: nothing changed
+
+
+def test_login_rate_limit_per_account_ignores_spoofed_forwarded_for(
+    base_url: str, factory: Factory
+) -> None:
+    victim = factory.user("teacher")
+    with ApiClient(base_url) as c:
+        statuses = []
+        for i in range(8):
+            r = c.post(
+                "/api/auth/login",
+                json={"email": victim.email, "password": f"guess number {i}"},
+                headers={"x-forwarded-for": f"203.0.113.{i}"},
+            )
+            statuses.append(r.status_code)
+        assert statuses[:5] == [401] * 5
+        assert statuses[5:] == [429] * 3
+        limited = c.post(
+            "/api/auth/login",
+            json={"email": victim.email, "password": "correct horse battery staple"},
+            headers={"x-forwarded-for": "198.51.100.7"},
+        )
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+        unknown = [
+            c.post("/api/auth/login", json={"email": "ghost@example.test", "password": "guess it"})
+            for _ in range(6)
+        ]
+        assert unknown[-1].status_code == 429  # unknown accounts are limited the same way
+
+
+def test_revoked_device_ends_its_sessions(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    aide = client_for(classroom.aide)
+    device_id = aide.get("/api/me").json()["device_id"]
+    assert device_id
+    admin = client_for(classroom.admin)
+    assert admin.post(f"/api/admin/devices/{device_id}/revoke").status_code == 201
+    assert aide.get("/api/me").status_code == 401
+    # An aide can't revoke devices; a device in another school is "not found".
+    other = Factory(sql).user("admin")
+    with ApiClient(aide.base_url) as c:
+        c.login(other.email)
+        assert c.post(f"/api/admin/devices/{device_id}/revoke").status_code == 404
+
+
+def test_security_headers_on_pages_and_api(client: ApiClient) -> None:
+    r = client.get("/login")
+    csp = r.headers["content-security-policy"]
+    for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"):
+        assert directive in csp
+    assert "unsafe-inline" not in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"]
+    assert client.get("/api/me").headers["cache-control"] == "no-store"
+
+
+def test_oversized_body_is_refused_before_reading(base_url: str) -> None:
+    big = b"x" * (11 * 1024 * 1024)
+    r = httpx.post(
+        base_url + "/api/auth/login", content=big, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert "limit" in r.json()["detail"]

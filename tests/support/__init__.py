@@ -1,0 +1,1 @@
+"""Shared test harness: real PostgreSQL, the real app over HTTP, data factories."""
