@@ -9,6 +9,7 @@ from server.auth.tables import AccountLink, AppSecret, AuthSession, Device, Rate
 from server.collect.tables import DataSession, Observation
 from server.iep.tables import Accommodation, Goal, Iep, Objective, Service
 from server.messages.tables import Message, MessageDraft, MessageRead, MessageThread
+from server.notify.tables import Notification
 from server.roster.tables import (
     AppUser,
     Assignment,
@@ -49,6 +50,7 @@ TABLES = [
     MessageRead,
     MessageDraft,
     AuditLog,
+    Notification,
 ]
 
 APP_CONFIG = AppConfig(

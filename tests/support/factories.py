@@ -45,14 +45,15 @@ class Student:
 class Factory:
     """Builds one school's worth of people and records."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any], school_id: int | None = None) -> None:
+        """A factory for a new school, or for the existing `school_id`."""
         self.conn = conn
         self.tag = uuid.uuid4().hex[:8]
-        self.school_id = self.one(
+        self._n = 0
+        self.school_id = school_id or self.one(
             "INSERT INTO school (name, timezone) VALUES (%s, 'America/Chicago') RETURNING id",
             f"Test School {self.tag}",
         )
-        self._n = 0
 
     def one(self, sql: str, *args: Any) -> Any:
         row = self.conn.execute(sql, args).fetchone()

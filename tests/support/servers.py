@@ -83,6 +83,9 @@ class AppServer:
             "TANDEM_PORT": str(self.port),
             "TANDEM_BASE_URL": self.base_url,
             "TANDEM_SECURE_COOKIES": "0",
+            # Every test logs in from 127.0.0.1; the per-address limit has its own test
+            # with its own server.
+            "TANDEM_LOGIN_LIMIT_ADDRESS": "1000000",
             **self.extra_env,
         }
 

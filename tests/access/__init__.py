@@ -1,0 +1,1 @@
+"""Access-matrix entries, one module per domain. Each module defines ENTRIES."""
