@@ -24,7 +24,7 @@ HOME_BY_ROLE = {
     "teacher": "/teacher",
     "provider": "/app",
     "aide": "/app",
-    "parent": "/app",
+    "parent": "/parent",
 }
 
 LOGIN_FAILED = "Email or password is incorrect."
