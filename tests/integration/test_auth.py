@@ -17,7 +17,7 @@ def test_login_lands_each_role_on_its_home(client_for: Any, classroom: Classroom
         "teacher": "/teacher",
         "provider": "/app",
         "aide": "/app",
-        "parent": "/app",
+        "parent": "/parent",
     }
     for role, home in homes.items():
         c = client_for(classroom.by_role(role))
