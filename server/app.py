@@ -18,7 +18,7 @@ from server.auth.sessions import SessionMiddleware
 from server.errors import EXCEPTION_HANDLERS
 from server.iep import routes as iep_routes
 from server.messages import routes as messages_routes
-from server.middleware import InputGuard, SecurityHeaders
+from server.middleware import InputGuard, security_headers_hook
 from server.notify import routes as notify_routes
 from server.progress import routes as progress_routes
 from server.review import routes as review_routes
@@ -59,7 +59,6 @@ def create_app(
     return Litestar(
         route_handlers=all_routes(),
         middleware=[
-            DefineMiddleware(cast(Any, SecurityHeaders), hsts=s.base_url.startswith("https://")),
             DefineMiddleware(
                 cast(Any, InputGuard),
                 max_body=s.max_body_bytes,
@@ -75,6 +74,7 @@ def create_app(
             cookie_samesite="lax",
         ),
         template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
+        before_send=[cast(Any, security_headers_hook(hsts=s.base_url.startswith("https://")))],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[db.start_pool, *on_startup],
         on_shutdown=[*on_shutdown, db.close_pool],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from server.asgi import ASGIApp, Message, Receive, Scope, Send
 from server.validation import raw_input_problem
@@ -66,6 +66,7 @@ class InputGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        scope.setdefault("state", {})["request_id"] = secrets.token_hex(8)
         problem = raw_input_problem(scope.get("query_string", b""), urlencoded=True)
         if problem is None:
             raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
@@ -130,40 +131,32 @@ class InputGuard:
         await self.app(scope, replay, send)
 
 
-class SecurityHeaders:
-    """CSP without inline script, nosniff, referrer policy, HSTS over TLS, and no-store on
-    everything dynamic (static files under /static keep their cache headers)."""
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app = app
-        self.hsts = hsts
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+def security_headers_hook(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+    """A before-send hook: it sees every response, error responses raised by middleware
+    (CSRF, auth) included. CSP without inline script, nosniff, referrer policy, HSTS over
+    TLS, and no-store on everything dynamic (static files keep their cache headers)."""
+
+    async def add_headers(message: Message, scope: Scope) -> None:
+        if message["type"] != "http.response.start":
             return
-        path: str = scope["path"]
-        scope.setdefault("state", {})["request_id"] = secrets.token_hex(8)
+        path: str = scope.get("path", "")
         is_static = path.startswith("/static/") or path in ("/sw.js", "/manifest.webmanifest")
+        headers = message.setdefault("headers", [])
+        present = {bytes(h[0]).lower() for h in headers}
+        extra = [*SECURITY_HEADERS, HSTS] if hsts else SECURITY_HEADERS
+        if not is_static and b"cache-control" not in present:
+            extra = [*extra, (b"cache-control", b"no-store")]
+        headers.extend(h for h in extra if h[0] not in present)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers: list[Any] = list(message.get("headers", []))
-                present = {h[0].lower() for h in headers}
-                extra = [
-                    (b"content-security-policy", CSP.encode()),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
-                ]
-                if self.hsts:
-                    extra.append((b"strict-transport-security", b"max-age=31536000"))
-                if not is_static and b"cache-control" not in present:
-                    extra.append((b"cache-control", b"no-store"))
-                headers.extend(h for h in extra if h[0] not in present)
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    return add_headers

@@ -154,3 +154,11 @@ def test_oversized_body_is_refused_before_reading(base_url: str) -> None:
     )
     assert r.status_code == 413
     assert "limit" in r.json()["detail"]
+
+
+def test_security_headers_also_on_errors_raised_by_middleware(client: ApiClient) -> None:
+    client.csrf_disabled = True
+    refused = client.post("/api/auth/logout")  # no CSRF token: refused by the CSRF layer
+    assert refused.status_code == 403
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+    assert refused.headers["cache-control"] == "no-store"
