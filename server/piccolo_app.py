@@ -9,7 +9,8 @@ from server.auth.tables import AccountLink, AppSecret, AuthSession, Device, Rate
 from server.collect.tables import DataSession, Observation
 from server.iep.tables import Accommodation, Goal, Iep, Objective, Service
 from server.messages.tables import Message, MessageDraft, MessageRead, MessageThread
-from server.notify.tables import Notification
+from server.notify.tables import Notification, NotificationDelivery, PushSubscription
+from server.progress.tables import ProgressNote, ProgressNoteRead
 from server.roster.tables import (
     AppUser,
     Assignment,
@@ -51,6 +52,10 @@ TABLES = [
     MessageDraft,
     AuditLog,
     Notification,
+    NotificationDelivery,
+    PushSubscription,
+    ProgressNote,
+    ProgressNoteRead,
 ]
 
 APP_CONFIG = AppConfig(
