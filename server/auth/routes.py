@@ -12,7 +12,8 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
-from server.auth import service
+from server.auth import invite_routes, service
+from server.auth.cookies import login_cookies
 from server.auth.guards import authenticated, current_user, role_in
 from server.auth.ratelimit import RateLimited
 from server.auth.schemas import LoginForm, LoginIn, LoginOut, Me
@@ -20,35 +21,9 @@ from server.auth.sessions import DEVICE_COOKIE, SESSION_COOKIE, delete_session, 
 from server.settings import get_settings
 from server.validation import Id
 
-DEVICE_COOKIE_MAX_AGE = 400 * 24 * 3600
-
 
 def _cookies(result: service.LoginResult) -> list[Cookie]:
-    s = get_settings()
-    cookies = [
-        Cookie(
-            key=SESSION_COOKIE,
-            value=result.session_token,
-            httponly=True,
-            secure=s.secure_cookies,
-            samesite="lax",
-            path="/",
-            max_age=s.session_absolute_hours * 3600,
-        )
-    ]
-    if result.device_token:
-        cookies.append(
-            Cookie(
-                key=DEVICE_COOKIE,
-                value=result.device_token,
-                httponly=True,
-                secure=s.secure_cookies,
-                samesite="lax",
-                path="/",
-                max_age=DEVICE_COOKIE_MAX_AGE,
-            )
-        )
-    return cookies
+    return login_cookies(result)
 
 
 def _clear_session_cookie() -> Cookie:
@@ -198,4 +173,5 @@ ROUTES = [
     revoke_device,
     root,
     healthz,
+    *invite_routes.ROUTES,
 ]

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from server.validation import Email
+from server.validation import Email, Id, Role
 
 # Login accepts any stored password length; the 8-character minimum applies when setting one.
 LoginPassword = Annotated[str, Meta(min_length=1, max_length=1024)]
@@ -42,3 +42,31 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     device_id: int | None
     home: str
+
+
+# Invitations and resets
+Relationship = Annotated[str, Meta(min_length=1, max_length=40)]
+OptionalName = Annotated[str, Meta(max_length=200)]
+CsrfField = Annotated[str, Meta(max_length=200)]
+
+
+class InviteIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    email: Email
+    role: Role
+    name: OptionalName = ""
+    student_id: Id | None = None
+
+
+class ResetLinkIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    user_id: Id
+
+
+class AcceptInviteForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    password: LoginPassword
+    name: OptionalName = ""
+    csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")
+
+
+class ResetPasswordForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    password: LoginPassword
+    csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")

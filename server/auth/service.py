@@ -37,6 +37,7 @@ class LoginResult(msgspec.Struct, frozen=True, kw_only=True):
     user_id: int
     role: str
     home: str
+    device_id: int | None = None
 
 
 class LoginFailed(Exception):
@@ -93,17 +94,13 @@ async def login(
         )
         raise LoginFailed(LOGIN_FAILED)
     await ratelimit.reset(f"login:account:{email}")
-    if planted_session:
-        # Whatever id the browser brought is dropped; login always issues a new one.
-        async with db.connection() as conn:
-            await conn.execute(
-                "DELETE FROM auth_session WHERE id_hash = $1", token_hash(planted_session)
-            )
-    device_id, new_device_token = await _device_for_login(
-        user_id=row["id"], school_id=row["school_id"], device_token=device_token, label=user_agent
-    )
-    token = await create_session(
-        user_id=row["id"], school_id=row["school_id"], role=row["role"], device_id=device_id
+    result = await start_session(
+        user_id=row["id"],
+        school_id=row["school_id"],
+        role=row["role"],
+        device_token=device_token,
+        user_agent=user_agent,
+        planted_session=planted_session,
     )
     await audit.record(
         None,
@@ -111,14 +108,41 @@ async def login(
         record_type="user",
         record_id=row["id"],
         school_id=row["school_id"],
-        detail={"device_id": device_id},
+        detail={"device_id": result.device_id},
+    )
+    return result
+
+
+async def start_session(
+    *,
+    user_id: int,
+    school_id: int,
+    role: str,
+    device_token: str | None,
+    user_agent: str,
+    planted_session: str | None,
+) -> LoginResult:
+    """Open a fresh session for a user whose identity was just proven (a password at
+    login, a single-use link when accepting an invitation or a reset)."""
+    if planted_session:
+        # Whatever id the browser brought is dropped; login always issues a new one.
+        async with db.connection() as conn:
+            await conn.execute(
+                "DELETE FROM auth_session WHERE id_hash = $1", token_hash(planted_session)
+            )
+    device_id, new_device_token = await _device_for_login(
+        user_id=user_id, school_id=school_id, device_token=device_token, label=user_agent
+    )
+    token = await create_session(
+        user_id=user_id, school_id=school_id, role=role, device_id=device_id
     )
     return LoginResult(
         session_token=token,
         device_token=new_device_token,
-        user_id=row["id"],
-        role=row["role"],
-        home=HOME_BY_ROLE[row["role"]],
+        user_id=user_id,
+        role=role,
+        home=HOME_BY_ROLE[role],
+        device_id=device_id,
     )
 
 

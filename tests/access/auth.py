@@ -28,6 +28,47 @@ def _device(ctx: Ctx, scope: Scope) -> Req:
     return Req(f"/api/admin/devices/{device_id}/revoke")
 
 
+def _parent_invite(ctx: Ctx, scope: Scope) -> Req:
+    email = f"invitee-{uuid.uuid4().hex[:8]}@example.test"
+    body = {"email": email, "role": "parent", "student_id": ctx.student(scope).id}
+    return Req("/api/invites", json=body)
+
+
+def _reset_link(ctx: Ctx, scope: Scope) -> Req:
+    # A fresh parent of the student in (or out of) the caller's scope.
+    from tests.support.factories import Factory
+
+    student = ctx.student(scope)
+    f = Factory(ctx.sql, school_id=student.school_id)
+    parent = f.user("parent")
+    f.guardian(parent, student)
+    return Req("/api/reset-links", json={"user_id": parent.id})
+
+
+def _account_link(ctx: Ctx, kind: str, *, used: bool) -> str:
+    """A link row with a known token (used links answer 410 and change nothing, so the
+    matrix's shared clients keep their sessions)."""
+    import hashlib
+
+    token = uuid.uuid4().hex
+    ctx.factory.one(
+        """INSERT INTO account_link (school_id, kind, token_hash, email, role, user_id,
+                                     created_by, expires_at, used_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, now() + interval '1 day',
+                   CASE WHEN %s THEN now() END) RETURNING id""",
+        ctx.classroom.admin.school_id,
+        kind,
+        hashlib.sha256(token.encode()).digest(),
+        f"link-{token[:8]}@example.test",
+        "aide",
+        ctx.classroom.aide.id if kind == "reset" else None,
+        ctx.classroom.admin.id,
+        used,
+    )
+    path = "invite" if kind == "invite" else "reset"
+    return f"/{path}/{token}"
+
+
 ENTRIES = [
     Entry("GET", "/login", lambda c, s: Req("/login"), scoped=False, anonymous=200, html=True),
     Entry(
@@ -80,6 +121,46 @@ ENTRIES = [
         html=True,
     ),
     Entry("GET", "/healthz", lambda c, s: Req("/healthz"), scoped=False, anonymous=200),
+    Entry("POST", "/api/invites", _parent_invite, roles=("admin", "teacher"), ok=201),
+    Entry("POST", "/api/reset-links", _reset_link, roles=("admin", "teacher"), ok=201),
+    Entry(
+        "GET",
+        "/invite/{token:str}",
+        lambda c, s: Req(_account_link(c, "invite", used=False)),
+        scoped=False,
+        anonymous=200,
+        html=True,
+    ),
+    Entry(
+        "POST",
+        "/invite/{token:str}",
+        lambda c, s: Req(
+            _account_link(c, "invite", used=True), data={"password": "a long passphrase"}
+        ),
+        scoped=False,
+        anonymous=410,
+        ok=410,
+        html=True,
+    ),
+    Entry(
+        "GET",
+        "/reset/{token:str}",
+        lambda c, s: Req(_account_link(c, "reset", used=False)),
+        scoped=False,
+        anonymous=200,
+        html=True,
+    ),
+    Entry(
+        "POST",
+        "/reset/{token:str}",
+        lambda c, s: Req(
+            _account_link(c, "reset", used=True), data={"password": "a long passphrase"}
+        ),
+        scoped=False,
+        anonymous=410,
+        ok=410,
+        html=True,
+    ),
 ]
 
 __all__ = ["ALL_ROLES", "ENTRIES"]

@@ -1,0 +1,132 @@
+"""Invitations and password resets: making links (API) and using them (pages)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
+
+from server.auth import invites, service
+from server.auth.cookies import login_cookies
+from server.auth.guards import current_user, role_in
+from server.auth.schemas import AcceptInviteForm, InviteIn, ResetLinkIn, ResetPasswordForm
+from server.auth.sessions import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
+from server.validation import text_problem
+
+
+def request_id(request: Request[Any, Any, Any]) -> str | None:
+    state = request.scope.get("state") or {}
+    value = state.get("request_id")
+    return str(value) if value else None
+
+
+@post("/api/invites", guards=[role_in("admin", "teacher")], tags=["accounts"])
+async def create_invite(request: Request[Any, Any, Any], data: InviteIn) -> invites.CreatedLink:
+    """Invite staff (admins) or a parent for one student (admins, and teachers for their
+    caseload). The link is in the response, and emailed when SMTP is configured."""
+    return await invites.create_invite(
+        current_user(request),
+        email=data.email,
+        name=data.name,
+        role=data.role,
+        student_id=data.student_id,
+        request_id=request_id(request),
+    )
+
+
+@post("/api/reset-links", guards=[role_in("admin", "teacher")], tags=["accounts"])
+async def create_reset_link(
+    request: Request[Any, Any, Any], data: ResetLinkIn
+) -> invites.CreatedLink:
+    return await invites.create_reset(
+        current_user(request), data.user_id, request_id=request_id(request)
+    )
+
+
+async def _logged_in(request: Request[Any, Any, Any], accepted: invites.Accepted) -> Response[Any]:
+    result = await service.start_session(
+        user_id=accepted.user_id,
+        school_id=accepted.school_id,
+        role=accepted.role,
+        device_token=request.cookies.get(DEVICE_COOKIE),
+        user_agent=request.headers.get("user-agent", ""),
+        planted_session=read_cookie(request.scope, SESSION_COOKIE),
+    )
+    return Redirect(path=result.home, cookies=login_cookies(result), status_code=303)
+
+
+def _invite_page(
+    link: invites.PendingLink, token: str, *, error: str | None = None, status: int = 200
+) -> Template:
+    return Template(
+        template_name="invite/accept.html.j2",
+        context={"link": link, "token": token, "error": error},
+        status_code=status,
+    )
+
+
+@get("/invite/{token:str}", include_in_schema=False)
+async def invite_page(token: str) -> Template:
+    # Opening the page does not use the link (mail scanners open links too).
+    return _invite_page(await invites.pending("invite", token), token)
+
+
+@post("/invite/{token:str}", include_in_schema=False)
+async def accept_invite(
+    request: Request[Any, Any, Any],
+    token: str,
+    data: Annotated[AcceptInviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    link = await invites.pending("invite", token)
+    problem = text_problem(data.name) or (
+        None if link.existing_user else invites.password_problem(data.password)
+    )
+    if problem:
+        return _invite_page(link, token, error=problem, status=HTTP_400_BAD_REQUEST)
+    try:
+        accepted = await invites.accept_invite(token, name=data.name, password=data.password)
+    except invites.WrongPassword:
+        return _invite_page(link, token, error=service.LOGIN_FAILED, status=HTTP_401_UNAUTHORIZED)
+    return await _logged_in(request, accepted)
+
+
+def _reset_page(
+    link: invites.PendingLink, token: str, *, error: str | None = None, status: int = 200
+) -> Template:
+    return Template(
+        template_name="auth/reset.html.j2",
+        context={"link": link, "token": token, "error": error},
+        status_code=status,
+    )
+
+
+@get("/reset/{token:str}", include_in_schema=False)
+async def reset_page(token: str) -> Template:
+    return _reset_page(await invites.pending("reset", token), token)
+
+
+@post("/reset/{token:str}", include_in_schema=False)
+async def reset_password(
+    request: Request[Any, Any, Any],
+    token: str,
+    data: Annotated[ResetPasswordForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Response[Any]:
+    link = await invites.pending("reset", token)
+    problem = invites.password_problem(data.password)
+    if problem:
+        return _reset_page(link, token, error=problem, status=HTTP_400_BAD_REQUEST)
+    return await _logged_in(request, await invites.accept_reset(token, password=data.password))
+
+
+ROUTES = [
+    create_invite,
+    create_reset_link,
+    invite_page,
+    accept_invite,
+    reset_page,
+    reset_password,
+]
