@@ -1,24 +1,62 @@
-"""The installable app: static files, the service worker at /sw.js and the app shell."""
+"""The installable app: static files, the service worker at /sw.js and the app shell.
+
+The service worker is served with its build prepended: a version that hashes every shell
+file (so any change to any of them installs a new worker, and caches never mix versions)
+and the list of files to precache.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+from pathlib import Path
 from typing import Any
 
-from litestar import get
+from litestar import Response, get
 from litestar.response import File
 from litestar.static_files import create_static_files_router
 
 from server.settings import ROOT
 
 PWA_DIR = ROOT / "pwa"
+SHELL_URL = "/app"
+# Folders of pwa/ the shell is made of (served under /static/), and the kinds of file.
+SHELL_DIRS = ("css", "js", "vendor", "icons")
+SHELL_SUFFIXES = (".js", ".css", ".png", ".svg")
+
+
+def shell_files() -> list[tuple[str, Path]]:
+    """(URL, file) of everything the app needs to start offline, in a stable order."""
+    files: list[tuple[str, Path]] = [
+        (SHELL_URL, PWA_DIR / "index.html"),
+        ("/manifest.webmanifest", PWA_DIR / "manifest.webmanifest"),
+    ]
+    for folder in SHELL_DIRS:
+        for path in sorted((PWA_DIR / folder).rglob("*")):
+            if path.is_file() and path.suffix in SHELL_SUFFIXES:
+                files.append((f"/static/{path.relative_to(PWA_DIR).as_posix()}", path))
+    return files
+
+
+def build_info() -> dict[str, Any]:
+    digest = hashlib.sha256()
+    files = shell_files()
+    for url, path in [*files, ("/sw.js", PWA_DIR / "sw.js")]:
+        digest.update(url.encode())
+        digest.update(path.read_bytes())
+    # Deployments (and the update test) may add a label to force a new version.
+    digest.update(os.environ.get("TANDEM_PWA_BUILD_LABEL", "").encode())
+    return {"version": digest.hexdigest()[:16], "precache": [url for url, _ in files]}
 
 
 @get("/sw.js", include_in_schema=False)
-async def service_worker() -> File:
-    return File(
-        path=PWA_DIR / "sw.js",
+async def service_worker() -> Response[bytes]:
+    source = (PWA_DIR / "sw.js").read_bytes()
+    prelude = f"const BUILD = {json.dumps(build_info())};\n".encode()
+    return Response(
+        content=prelude + source,
         media_type="text/javascript",
-        content_disposition_type="inline",
         headers={"Service-Worker-Allowed": "/", "Cache-Control": "no-cache"},
     )
 

@@ -1,0 +1,113 @@
+// The outbox: ops waiting for POST /api/sync (docs/sync-protocol.md). Each op gets its
+// sequence number in the same IndexedDB transaction that stores it, so two tabs can
+// never hand out one number twice. Ops leave only when the server acknowledged them.
+import { APP_VERSION } from './store.js';
+
+export const MAX_BATCH_OPS = 500;
+export const MAX_BATCH_BYTES = 256 * 1024;
+const encoder = new TextEncoder();
+
+// Store one op in one transaction with what the screens read back (`entry`: the local
+// tap the session screen counts; `puts`: [store, value] rows such as a session or a
+// timer). Returns at once; `done` settles when the transaction committed. The hot path
+// uses the raw IndexedDB API: one transaction, no awaits, no proxies.
+export function enqueue(rawDb, type, data, { entry = null, puts = [], opId = null } = {}) {
+  const op = { seq: 0, op_id: opId || crypto.randomUUID(), type, at: new Date().toISOString(), data, v: APP_VERSION };
+  const names = ['meta', 'outbox'];
+  if (entry) names.push('entries');
+  for (const [name] of puts) if (!names.includes(name)) names.push(name);
+  const tx = rawDb.transaction(names, 'readwrite');
+  const meta = tx.objectStore('meta');
+  const req = meta.get('seq');
+  req.onsuccess = () => {
+    const seq = (req.result ? req.result.value : 0) + 1;
+    op.seq = seq;
+    meta.put({ key: 'seq', value: seq });
+    tx.objectStore('outbox').add(op);
+    if (entry) tx.objectStore('entries').put({ ...entry, op_id: op.op_id, seq, at: op.at });
+    for (const [name, value] of puts) tx.objectStore(name).put(value);
+  };
+  const done = new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve(op);
+    tx.onabort = () => reject(tx.error || new Error('outbox write aborted'));
+  });
+  return { op, done };
+}
+
+// Ops to send, in order, bounded in number and bytes. The read transaction is over when
+// this resolves: the caller posts outside of it.
+export async function readBatch(db) {
+  const ops = await db.getAll('outbox', null, MAX_BATCH_OPS);
+  const batch = [];
+  let bytes = 0;
+  for (const op of ops) {
+    const wire = { seq: op.seq, op_id: op.op_id, type: op.type, at: op.at, data: op.data };
+    const size = encoder.encode(JSON.stringify(wire)).length + 1;
+    if (size > MAX_BATCH_BYTES) {
+      // Too big for any request: sent without its data, the server rejects it
+      // (op_too_large) and the queue moves on (protocol §5).
+      const stub = { seq: op.seq, op_id: op.op_id, type: op.type, at: op.at, data: null, oversize: size };
+      if (batch.length > 0) break;
+      batch.push(stub);
+      break;
+    }
+    if (batch.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
+    batch.push(wire);
+    bytes += size;
+  }
+  return batch;
+}
+
+export function pendingCount(db) {
+  return db.count('outbox');
+}
+
+// Apply the server's answer: drop acknowledged ops, keep rejected ones (with the reason)
+// for the user to see. One transaction, no network inside.
+export async function acknowledge(db, sent, response) {
+  const tx = db.transaction(['outbox', 'rejected', 'entries'], 'readwrite');
+  const outbox = tx.objectStore('outbox');
+  const bySeq = new Map(sent.map((op) => [op.seq, op]));
+  const done = new Set();
+  for (const result of response.results || []) {
+    const op = bySeq.get(result.seq);
+    if (!op || op.op_id !== result.op_id) continue;
+    done.add(op.seq);
+    if (result.status === 'rejected' || result.status === 'correction') {
+      tx.objectStore('rejected').put({
+        op_id: op.op_id,
+        seq: op.seq,
+        type: op.type,
+        data: op.data,
+        at: op.at,
+        status: result.status,
+        code: result.code,
+        reason: result.reason,
+      });
+      const entry = await tx.objectStore('entries').get(op.op_id);
+      if (entry) await tx.objectStore('entries').put({ ...entry, status: result.status, reason: result.reason });
+    }
+  }
+  const lastSeq = typeof response.last_seq === 'number' ? response.last_seq : 0;
+  for (const op of sent) {
+    if (done.has(op.seq) || op.seq <= lastSeq) await outbox.delete(op.seq);
+  }
+  await tx.done;
+}
+
+// A new client id after lost ops starts again at 1: renumber what is still queued, in
+// one transaction, keeping the order.
+export async function renumber(db) {
+  const tx = db.transaction(['outbox', 'meta', 'entries'], 'readwrite');
+  const ops = await tx.objectStore('outbox').getAll();
+  await tx.objectStore('outbox').clear();
+  let seq = 0;
+  for (const op of ops) {
+    seq += 1;
+    await tx.objectStore('outbox').put({ ...op, seq });
+  }
+  await tx.objectStore('meta').put({ key: 'seq', value: seq });
+  await tx.done;
+}
+
+export const encodedSize = (value) => encoder.encode(JSON.stringify(value)).length;

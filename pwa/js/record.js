@@ -1,0 +1,589 @@
+// The aide's screens: the student list, and one student's session with a large target
+// for every kind of goal. A tap updates the screen at once and writes the op in one
+// IndexedDB transaction; the network comes later (sync.js).
+import { app, notePending, track } from './app.js';
+import { clear, h } from './dom.js';
+import { clock } from './i18n.js';
+import { enqueue } from './outbox.js';
+
+const PROMPTS = [
+  ['independent', 'I', 'Independent'],
+  ['gestural', 'G', 'Gestural'],
+  ['verbal', 'V', 'Verbal'],
+  ['model', 'M', 'Model'],
+  ['partial_physical', 'PP', 'Partial physical'],
+  ['full_physical', 'FP', 'Full physical'],
+];
+const PROMPT_NAME = Object.fromEntries(PROMPTS.map(([key, , name]) => [key, name]));
+const UNDOABLE = new Set(['trial', 'tally', 'rating', 'step', 'note']);
+const STATUS_TEXT = {
+  open: 'Open',
+  pending: 'Waiting for review',
+  approved: 'Approved',
+  rejected: 'Rejected',
+};
+
+// Time spent in the app's own code per tap, IndexedDB commit included (bench/pwa_tap.py).
+const tapTimes = (globalThis.tandemTapTimes ||= []);
+
+const byName = (a, b) => `${a.first_name} ${a.last_name}`.localeCompare(`${b.first_name} ${b.last_name}`);
+const fullName = (s) => `${s.first_name} ${s.last_name}`;
+
+// --- home: the student list ---------------------------------------------------------------
+
+export async function renderHome(main) {
+  const draw = async () => {
+    const students = (await app.db.getAll('students')).sort(byName);
+    const openSessions = (await app.db.getAll('sessions')).filter((s) => !s.closed_at && s.staff_id === app.user.id);
+    const openFor = new Set(openSessions.map((s) => s.student_id));
+    clear(main).append(
+      h('h1', {}, 'Your students'),
+      students.length
+        ? h(
+            'ul',
+            { class: 'student-list' },
+            students.map((s) =>
+              h(
+                'li',
+                {},
+                h(
+                  'a',
+                  { class: 'student-link', href: `/app/student/${s.id}`, 'data-student': s.id },
+                  h('span', { class: 'student-name' }, fullName(s)),
+                  s.grade ? h('span', { class: 'hint' }, ` · grade ${s.grade}`) : null,
+                  openFor.has(s.id) ? h('span', { class: 'pill' }, 'session open') : null,
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'hint' }, 'No students yet. They appear here after the first sync.'),
+    );
+  };
+  await draw();
+  return { refresh: draw };
+}
+
+// --- one student ----------------------------------------------------------------------------
+
+export async function renderStudent(main, studentId) {
+  const view = new StudentView(main, studentId);
+  await view.load();
+  view.draw();
+  return view;
+}
+
+function summarize(goal, entries, voided, now) {
+  const live = entries.filter((e) => e.goal_id === goal.id && !voided.has(e.op_id) && !e.status);
+  switch (goal.measurement) {
+    case 'trials': {
+      const trials = live.filter((e) => e.kind === 'trial');
+      const correct = trials.filter((e) => e.outcome === 'correct').length;
+      const indep = trials.filter((e) => e.prompt === 'independent').length;
+      return `${correct}/${trials.length} correct · ${indep} independent`;
+    }
+    case 'frequency': {
+      const total = live.filter((e) => e.kind === 'tally').reduce((sum, e) => sum + e.delta, 0);
+      return `${Math.max(0, total)} times`;
+    }
+    case 'duration':
+      return formatDuration(timerTotal(live, now));
+    case 'rating': {
+      const values = live.filter((e) => e.kind === 'rating').map((e) => e.value);
+      if (!values.length) return 'no rating yet';
+      const mean = values.reduce((a, b) => a + b, 0) / values.length;
+      return `last ${values[values.length - 1]}/${goal.rating_max} · mean ${mean.toFixed(1)} (${values.length})`;
+    }
+    case 'task_analysis': {
+      const latest = new Map();
+      for (const e of live) if (e.kind === 'step') latest.set(e.step_index, e);
+      const steps = goal.task_steps.length;
+      const correct = [...latest.values()].filter((e) => e.outcome === 'correct').length;
+      const indep = [...latest.values()].filter((e) => e.outcome === 'correct' && e.prompt === 'independent').length;
+      return `${correct}/${steps} steps · ${indep} independent`;
+    }
+    default:
+      return '';
+  }
+}
+
+// Milliseconds of the timers in these entries; a running one counts up to `now`.
+function timerTotal(entries, now) {
+  const starts = new Map();
+  let total = 0;
+  for (const e of entries) if (e.kind === 'timer_start' && !starts.has(e.timer_id)) starts.set(e.timer_id, e);
+  for (const [timerId, start] of starts) {
+    const stop = entries.find((e) => e.kind === 'timer_stop' && e.timer_id === timerId);
+    const from = start.started_ms ?? Date.parse(start.at);
+    const to = stop ? stop.stopped_ms ?? Date.parse(stop.at) : now;
+    total += Math.max(0, to - from);
+  }
+  return total;
+}
+
+function formatDuration(ms) {
+  const s = Math.floor(ms / 1000);
+  const m = Math.floor(s / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return m >= 60 ? `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+class StudentView {
+  constructor(main, studentId) {
+    this.main = main;
+    this.studentId = studentId;
+    this.prompts = new Map(); // goal id -> selected prompt level
+    this.sums = new Map(); // goal id -> [summary elements]
+    this.tick = null;
+    // Wall clock at load, advanced by the monotonic clock: a clock jump while the page
+    // is open does not bend a running timer (DESIGN.md: clocks).
+    this.wallBase = Date.now();
+    this.perfBase = performance.now();
+  }
+
+  now() {
+    return this.wallBase + (performance.now() - this.perfBase);
+  }
+
+  async load() {
+    const db = app.db;
+    this.student = await db.get('students', this.studentId);
+    this.goals = (await db.getAllFromIndex('goals', 'student_id', this.studentId)).sort((a, b) => a.position - b.position || a.id - b.id);
+    this.services = (await db.getAllFromIndex('services', 'student_id', this.studentId)).filter(
+      (s) => s.provider_id === app.user.id,
+    );
+    const sessions = await db.getAllFromIndex('sessions', 'student_id', this.studentId);
+    this.sessions = sessions.sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1));
+    this.session = this.sessions.find((s) => !s.closed_at && s.staff_id === app.user.id) || null;
+    this.entries = this.session ? await this.loadEntries(this.session.id) : [];
+    this.timers = new Map();
+    if (this.session) {
+      for (const timer of await db.getAll('timers')) if (timer.session_id === this.session.id) this.timers.set(timer.timer_id, timer);
+    }
+    this.history = [];
+    for (const s of this.sessions.filter((x) => x !== this.session).slice(0, 10)) {
+      const entries = await db.getAllFromIndex('entries', 'session_id', s.id);
+      this.history.push({ session: s, entries });
+    }
+  }
+
+  async loadEntries(sessionId) {
+    const entries = await app.db.getAllFromIndex('entries', 'session_id', sessionId);
+    return entries.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || (a.at < b.at ? -1 : 1));
+  }
+
+  async refresh() {
+    await this.load();
+    this.draw();
+  }
+
+  voided() {
+    const set = new Set();
+    for (const e of this.entries) if (e.kind === 'undo' && !e.status) set.add(e.voids_op_id);
+    return set;
+  }
+
+  draw() {
+    clearInterval(this.tick);
+    this.sums.clear();
+    const main = clear(this.main);
+    if (!this.student) {
+      main.append(h('h1', {}, 'Student not found'), h('p', {}, 'This student is not on your list on this device.'), h('a', { href: '/app' }, 'Back to students'));
+      return;
+    }
+    main.append(
+      h(
+        'div',
+        { class: 'student-head' },
+        h('h1', {}, fullName(this.student)),
+        h('a', { class: 'btn btn-small', href: `/app/messages?student=${this.student.id}` }, 'Messages'),
+      ),
+    );
+    main.append(h('p', { id: 'announce', class: 'visually-hidden', 'aria-live': 'polite' }));
+    if (this.session) this.drawSession(main);
+    else this.drawStart(main);
+    this.drawHistory(main);
+    main.onclick = (event) => this.onClick(event);
+  }
+
+  drawStart(main) {
+    const box = h('section', { class: 'card start' });
+    box.append(h('button', { class: 'btn btn-primary btn-huge', type: 'button', 'data-act': 'open' }, 'Start session'));
+    for (const service of this.services) {
+      box.append(
+        h(
+          'button',
+          { class: 'btn btn-huge', type: 'button', 'data-act': 'open-service', 'data-service': service.id },
+          `Start ${service.service_type} (${service.minutes} min/${service.period})`,
+        ),
+      );
+    }
+    if (!this.goals.length) box.append(h('p', { class: 'hint' }, 'No active goals for this student.'));
+    main.append(box);
+  }
+
+  drawSession(main) {
+    const voided = this.voided();
+    const now = this.now();
+    const bar = h(
+      'section',
+      { class: 'session-bar', 'aria-label': 'Session' },
+      h('p', { class: 'session-meta' }, `Session started ${clock(this.session.opened_at)} · `, h('span', { id: 'entry-count' }, this.countText(voided))),
+    );
+    const list = h('ul', { class: 'bar-goals' });
+    for (const goal of this.goals) {
+      const sum = h('span', { class: 'sum' }, summarize(goal, this.entries, voided, now));
+      this.addSum(goal.id, sum);
+      list.append(h('li', { 'data-goal': goal.id }, h('span', { class: 'bar-area' }, goal.area), ': ', sum));
+    }
+    if (this.session.service_id) {
+      const sum = h('span', { class: 'sum' }, formatDuration(timerTotal(this.serviceEntries(voided), now)));
+      this.addSum('service', sum);
+      list.append(h('li', { 'data-goal': 'service' }, h('span', { class: 'bar-area' }, 'Service minutes'), ': ', sum));
+    }
+    bar.append(
+      list,
+      h(
+        'div',
+        { class: 'bar-actions' },
+        h('button', { class: 'btn', type: 'button', 'data-act': 'undo' }, 'Undo last'),
+        h('button', { class: 'btn btn-danger', type: 'button', 'data-act': 'close' }, 'Close session'),
+      ),
+    );
+    main.append(bar);
+    if (this.session.service_id) main.append(this.serviceCard());
+    for (const goal of this.goals) main.append(this.goalCard(goal, voided, now));
+    main.append(this.noteCard());
+    this.tick = setInterval(() => this.updateTimers(), 1000);
+  }
+
+  serviceEntries(voided) {
+    return this.entries.filter((e) => (e.kind === 'timer_start' || e.kind === 'timer_stop') && e.goal_id == null && !voided.has(e.op_id));
+  }
+
+  addSum(goalId, el) {
+    if (!this.sums.has(goalId)) this.sums.set(goalId, []);
+    this.sums.get(goalId).push(el);
+  }
+
+  countText(voided) {
+    const n = this.entries.filter((e) => UNDOABLE.has(e.kind) && !voided.has(e.op_id) && !e.status).length;
+    return `${n} entries`;
+  }
+
+  promptChips(goal) {
+    const selected = this.prompts.get(goal.id) || 'independent';
+    return h(
+      'div',
+      { class: 'chips', role: 'group', 'aria-label': `Prompt level for ${goal.area}` },
+      PROMPTS.map(([key, short, name]) =>
+        h(
+          'button',
+          { class: 'chip', type: 'button', 'data-act': 'prompt', 'data-goal': goal.id, 'data-prompt': key, 'aria-pressed': String(key === selected), 'aria-label': `Prompt: ${name}` },
+          short,
+        ),
+      ),
+    );
+  }
+
+  goalCard(goal, voided, now) {
+    const sum = h('p', { class: 'sum card-sum' }, summarize(goal, this.entries, voided, now));
+    this.addSum(goal.id, sum);
+    const card = h(
+      'section',
+      { class: `card goal goal-${goal.measurement}`, 'data-goal': goal.id, 'aria-labelledby': `goal-${goal.id}` },
+      h('h2', { id: `goal-${goal.id}` }, goal.area),
+      h('p', { class: 'goal-text' }, goal.description),
+      sum,
+    );
+    const area = goal.area;
+    switch (goal.measurement) {
+      case 'trials':
+        card.append(
+          this.promptChips(goal),
+          h(
+            'div',
+            { class: 'big-row' },
+            h('button', { class: 'btn tap tap-ok', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'correct', 'aria-label': `Correct: ${area}` }, '✓ Correct'),
+            h('button', { class: 'btn tap tap-bad', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'incorrect', 'aria-label': `Incorrect: ${area}` }, '✗ Incorrect'),
+            h('button', { class: 'btn tap', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'no_response', 'aria-label': `No response: ${area}` }, '– No response'),
+          ),
+        );
+        break;
+      case 'frequency':
+        card.append(
+          h(
+            'div',
+            { class: 'big-row' },
+            h('button', { class: 'btn tap tap-minus', type: 'button', 'data-act': 'tally', 'data-goal': goal.id, 'data-delta': '-1', 'aria-label': `Remove one: ${area}` }, '−'),
+            h('button', { class: 'btn tap tap-plus', type: 'button', 'data-act': 'tally', 'data-goal': goal.id, 'data-delta': '1', 'aria-label': `Add one: ${area}` }, '+'),
+          ),
+        );
+        break;
+      case 'duration':
+        card.append(h('div', { class: 'big-row' }, this.timerButton(goal.id, area)));
+        break;
+      case 'rating': {
+        const row = h('div', { class: 'big-row rating-row', role: 'group', 'aria-label': `Rating for ${area}` });
+        for (let v = 0; v <= (goal.rating_max || 5); v += 1) {
+          row.append(h('button', { class: 'btn tap tap-rating', type: 'button', 'data-act': 'rating', 'data-goal': goal.id, 'data-value': v, 'aria-label': `Rate ${v} of ${goal.rating_max}: ${area}` }, String(v)));
+        }
+        card.append(row);
+        break;
+      }
+      case 'task_analysis': {
+        const list = h('ol', { class: 'steps' });
+        goal.task_steps.forEach((step, index) => {
+          list.append(
+            h(
+              'li',
+              {},
+              h('span', { class: 'step-name' }, step),
+              h('button', { class: 'btn tap-step tap-ok', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'correct', 'aria-label': `Step ${index + 1}, ${step}: correct` }, '✓'),
+              h('button', { class: 'btn tap-step tap-bad', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'incorrect', 'aria-label': `Step ${index + 1}, ${step}: incorrect` }, '✗'),
+            ),
+          );
+        });
+        card.append(this.promptChips(goal), list);
+        break;
+      }
+      default:
+        break;
+    }
+    return card;
+  }
+
+  runningTimer(goalId) {
+    for (const timer of this.timers.values()) if (timer.goal_id === goalId && !timer.stopped_ms) return timer;
+    return null;
+  }
+
+  timerButton(goalId, label) {
+    const running = this.runningTimer(goalId);
+    return h(
+      'button',
+      { class: `btn tap tap-timer${running ? ' running' : ''}`, type: 'button', 'data-act': 'timer', 'data-goal': goalId ?? '', 'aria-pressed': String(Boolean(running)), 'aria-label': `${running ? 'Stop' : 'Start'} timer: ${label}` },
+      running ? '■ Stop' : '▶ Start',
+    );
+  }
+
+  serviceCard() {
+    const service = this.services.find((s) => s.id === this.session.service_id);
+    const label = service ? service.service_type : 'Service';
+    return h('section', { class: 'card goal goal-service', 'data-goal': 'service' }, h('h2', {}, `${label}: service minutes`), h('div', { class: 'big-row' }, this.timerButton(null, label)));
+  }
+
+  noteCard() {
+    return h(
+      'section',
+      { class: 'card note' },
+      h('label', { for: 'note-text' }, 'Note'),
+      h('textarea', { id: 'note-text', maxlength: '4000' }),
+      h('button', { class: 'btn', type: 'button', 'data-act': 'note' }, 'Add note'),
+    );
+  }
+
+  drawHistory(main) {
+    const mine = this.history.filter(({ session }) => session.staff_id === app.user.id || session.local);
+    if (!mine.length) return;
+    const list = h('ul', { class: 'history' });
+    for (const { session, entries } of mine) {
+      const corrected = entries.some((e) => e.kind === 'correction');
+      let status = STATUS_TEXT[session.review_status] || session.review_status;
+      if (session.review_status === 'rejected' && session.review_reason) status += `: ${session.review_reason}`;
+      list.append(
+        h(
+          'li',
+          { 'data-session': session.id, 'data-status': session.review_status, class: `status-${session.review_status}` },
+          h('span', {}, `${new Date(session.opened_at).toLocaleDateString()} ${clock(session.opened_at)}`),
+          ' · ',
+          h('strong', { class: 'review' }, status),
+          corrected ? h('span', { class: 'corrected' }, ' · corrected by the teacher') : null,
+        ),
+      );
+    }
+    main.append(h('section', { class: 'card' }, h('h2', {}, 'Recent sessions'), list));
+  }
+
+  // --- taps ---------------------------------------------------------------------------------
+
+  onClick(event) {
+    const btn = event.target.closest('button[data-act]');
+    if (!btn || !this.main.contains(btn)) return;
+    const t0 = performance.now();
+    const goalId = btn.dataset.goal ? Number(btn.dataset.goal) : null;
+    const sid = this.session?.id;
+    switch (btn.dataset.act) {
+      case 'prompt': {
+        this.prompts.set(goalId, btn.dataset.prompt);
+        for (const chip of btn.parentElement.children) chip.setAttribute('aria-pressed', String(chip === btn));
+        return;
+      }
+      case 'trial': {
+        const prompt = this.prompts.get(goalId) || 'independent';
+        const data = { session_id: sid, goal_id: goalId, outcome: btn.dataset.outcome, prompt };
+        this.record(t0, 'trial.record', data, { kind: 'trial', ...data }, `${btn.dataset.outcome.replace('_', ' ')}, ${PROMPT_NAME[prompt]}`);
+        return;
+      }
+      case 'tally': {
+        const data = { session_id: sid, goal_id: goalId, delta: Number(btn.dataset.delta) };
+        this.record(t0, 'tally.add', data, { kind: 'tally', ...data }, data.delta > 0 ? 'plus one' : 'minus one');
+        return;
+      }
+      case 'rating': {
+        const data = { session_id: sid, goal_id: goalId, value: Number(btn.dataset.value) };
+        this.record(t0, 'rating.record', data, { kind: 'rating', ...data }, `rating ${data.value}`);
+        return;
+      }
+      case 'step': {
+        const prompt = this.prompts.get(goalId) || 'independent';
+        const data = { session_id: sid, goal_id: goalId, step_index: Number(btn.dataset.step), outcome: btn.dataset.outcome, prompt };
+        this.record(t0, 'step.record', data, { kind: 'step', ...data }, `step ${data.step_index + 1} ${data.outcome}`);
+        return;
+      }
+      case 'timer':
+        this.toggleTimer(t0, btn, btn.dataset.goal === '' ? null : goalId);
+        return;
+      case 'note': {
+        const box = this.main.querySelector('#note-text');
+        const text = box.value.trim();
+        if (!text) return;
+        const data = { session_id: sid, text: text.slice(0, 4000) };
+        this.record(t0, 'note.add', data, { kind: 'note', session_id: sid, goal_id: null, note: data.text }, 'note added');
+        box.value = '';
+        return;
+      }
+      case 'undo':
+        this.undo(t0);
+        return;
+      case 'close':
+        this.closeSession();
+        return;
+      case 'open':
+        this.openSession(null);
+        return;
+      case 'open-service':
+        this.openSession(Number(btn.dataset.service));
+        return;
+      default:
+        break;
+    }
+  }
+
+  // Screen first, then the write: the count changes in this frame, the transaction
+  // commits after it. `t0` is when the handler started.
+  record(t0, type, data, entry, spoken, puts = []) {
+    const { op, done } = enqueue(app.raw, type, data, { entry, puts });
+    if (entry) this.entries.push({ ...entry, op_id: op.op_id, at: op.at });
+    this.updateSums(entry ? entry.goal_id : null);
+    this.say(spoken);
+    notePending(1);
+    track(done.then(() => {
+      tapTimes.push(performance.now() - t0);
+      if (tapTimes.length > 5000) tapTimes.splice(0, 1000);
+    }).catch((err) => this.say(`Not saved: ${err.message}`)));
+    return op;
+  }
+
+  say(text) {
+    const el = this.main.querySelector('#announce');
+    if (el) el.textContent = text;
+  }
+
+  updateSums(goalId) {
+    const voided = this.voided();
+    const now = this.now();
+    const goals = goalId == null ? this.goals : this.goals.filter((g) => g.id === goalId);
+    for (const goal of goals) for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.entries, voided, now);
+    if (goalId == null && this.sums.has('service')) {
+      for (const el of this.sums.get('service')) el.textContent = formatDuration(timerTotal(this.serviceEntries(voided), now));
+    }
+    const count = this.main.querySelector('#entry-count');
+    if (count) count.textContent = this.countText(voided);
+  }
+
+  updateTimers() {
+    const now = this.now();
+    const voided = this.voided();
+    for (const goal of this.goals) {
+      if (goal.measurement === 'duration' && this.runningTimer(goal.id)) {
+        for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.entries, voided, now);
+      }
+    }
+    if (this.sums.has('service') && this.runningTimer(null)) {
+      for (const el of this.sums.get('service')) el.textContent = formatDuration(timerTotal(this.serviceEntries(voided), now));
+    }
+  }
+
+  toggleTimer(t0, btn, goalId) {
+    const running = this.runningTimer(goalId);
+    const label = btn.getAttribute('aria-label').split(': ').slice(1).join(': ');
+    if (running) {
+      const stoppedMs = Date.now();
+      const timer = { ...running, stopped_ms: stoppedMs };
+      this.timers.set(timer.timer_id, timer);
+      const data = { session_id: this.session.id, timer_id: running.timer_id };
+      this.record(t0, 'timer.stop', data, { kind: 'timer_stop', session_id: this.session.id, goal_id: goalId, timer_id: running.timer_id, stopped_ms: stoppedMs }, 'timer stopped', [['timers', timer]]);
+    } else {
+      const startedMs = Date.now();
+      const timer = { timer_id: crypto.randomUUID(), session_id: this.session.id, goal_id: goalId, started_ms: startedMs, stopped_ms: null };
+      this.timers.set(timer.timer_id, timer);
+      const data = { session_id: this.session.id, timer_id: timer.timer_id, goal_id: goalId };
+      this.record(t0, 'timer.start', data, { kind: 'timer_start', session_id: this.session.id, goal_id: goalId, timer_id: timer.timer_id, started_ms: startedMs }, 'timer started', [['timers', timer]]);
+    }
+    btn.replaceWith(this.timerButton(goalId, label));
+    this.main.querySelector(`[data-act="timer"][data-goal="${goalId ?? ''}"]`)?.focus();
+  }
+
+  undo(t0) {
+    const voided = this.voided();
+    for (let i = this.entries.length - 1; i >= 0; i -= 1) {
+      const target = this.entries[i];
+      if (!UNDOABLE.has(target.kind) || voided.has(target.op_id) || target.status) continue;
+      const data = { target_op_id: target.op_id };
+      this.record(t0, 'undo', data, { kind: 'undo', session_id: this.session.id, goal_id: target.goal_id, voids_op_id: target.op_id }, `undone: ${target.kind}`);
+      if (target.goal_id == null) this.updateSums(null);
+      return;
+    }
+    this.say('Nothing to undo');
+  }
+
+  openSession(serviceId) {
+    const t0 = performance.now();
+    const session = {
+      id: crypto.randomUUID(),
+      student_id: this.studentId,
+      staff_id: app.user.id,
+      service_id: serviceId,
+      opened_at: new Date().toISOString(),
+      closed_at: null,
+      review_status: 'open',
+      review_reason: null,
+      local: true,
+    };
+    this.session = session;
+    this.entries = [];
+    this.timers = new Map();
+    this.record(t0, 'session.open', { session_id: session.id, student_id: this.studentId, service_id: serviceId }, null, 'session started', [['sessions', session]]);
+    this.draw();
+    if (serviceId) {
+      const btn = this.main.querySelector('[data-act="timer"][data-goal=""]');
+      if (btn) this.toggleTimer(performance.now(), btn, null);
+    }
+    this.main.querySelector('.session-bar button')?.focus();
+  }
+
+  closeSession() {
+    const t0 = performance.now();
+    for (const timer of [...this.timers.values()]) {
+      if (timer.stopped_ms) continue;
+      const btn = this.main.querySelector(`[data-act="timer"][data-goal="${timer.goal_id ?? ''}"]`);
+      if (btn) this.toggleTimer(t0, btn, timer.goal_id);
+    }
+    const closed = { ...this.session, closed_at: new Date().toISOString(), review_status: 'pending' };
+    this.record(t0, 'session.close', { session_id: this.session.id }, null, 'session closed', [['sessions', closed]]);
+    this.history.unshift({ session: closed, entries: this.entries });
+    this.session = null;
+    this.entries = [];
+    this.draw();
+  }
+}
