@@ -54,7 +54,7 @@ def test_teacher_builds_a_whole_iep_and_reads_it_back(
     factory.caseload(classroom.teacher, student)
     iep_id = new_iep(teacher, student.id)
 
-    goals = [
+    goals: list[dict[str, Any]] = [
         {"area": "Communication", "description": "Requests help", "measurement": "trials"},
         {"area": "Behavior", "description": "Raises hand", "measurement": "frequency"},
         {"area": "Attention", "description": "Stays on task", "measurement": "duration"},
@@ -138,7 +138,7 @@ def test_goal_measurement_rules_are_enforced_and_nothing_is_written(
     teacher = client_for(classroom.teacher)
     iep_id = classroom.student.iep_id
     base = {"area": "Math", "description": "Counts to 20"}
-    bad = [
+    bad: list[tuple[dict[str, Any], str]] = [
         ({"measurement": "rating"}, "top score"),
         ({"measurement": "rating", "rating_max": 1}, ">= 2"),
         ({"measurement": "rating", "rating_max": 11}, "<= 10"),
@@ -163,7 +163,7 @@ def test_goal_measurement_rules_are_enforced_and_nothing_is_written(
         assert r.status_code == 400, (extra, r.text)
         assert needle in r.json()["detail"], (extra, r.json())
     assert counts(sql, classroom.student.school_id) == before
-    good = [
+    good: list[dict[str, Any]] = [
         {"measurement": "rating", "rating_max": 2},
         {"measurement": "rating", "rating_max": 10},
         {"measurement": "task_analysis", "task_steps": ["s"] * 30},
@@ -405,7 +405,8 @@ def test_records_out_of_scope_or_in_another_school_are_not_found(
     admin = client_for(classroom.admin)
     elsewhere = Factory(sql).student("Zoe")
     other = classroom.other
-    assert other.iep_id and elsewhere.iep_id
+    assert other.iep_id
+    assert elsewhere.iep_id
     for c, student in ((teacher, other), (teacher, elsewhere), (admin, elsewhere)):
         responses = [
             c.get(f"/api/students/{student.id}"),

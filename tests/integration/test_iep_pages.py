@@ -60,9 +60,8 @@ class PageAudit(HTMLParser):
             self._form_has_token[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "form" and self._form_has_token:
-            if not self._form_has_token.pop():
-                self.forms_without_token += 1
+        if tag == "form" and self._form_has_token and not self._form_has_token.pop():
+            self.forms_without_token += 1
 
 
 def check_page(response: httpx.Response) -> PageAudit:
@@ -74,7 +73,8 @@ def check_page(response: httpx.Response) -> PageAudit:
     assert not unlabelled, f"controls without a <label for>: {unlabelled}"
     assert audit.headings.count("h1") == 1
     assert audit.inline_scripts == 0
-    assert audit.style_attrs == 0 and audit.style_tags == 0
+    assert audit.style_attrs == 0
+    assert audit.style_tags == 0
     assert audit.external == []
     assert audit.forms_without_token == 0
     return audit
@@ -373,7 +373,8 @@ def test_form_errors_show_the_form_again_with_a_message_and_write_nothing(
         f"/teacher/ieps/{iep_id}/goals",
         {"area": "Kept area", "description": "Kept text", "measurement": "rating"},
     )
-    assert 'value="Kept area"' in r.text and ">Kept text</textarea>" in r.text
+    assert 'value="Kept area"' in r.text
+    assert ">Kept text</textarea>" in r.text
     assert rows() == before
 
 
@@ -387,7 +388,8 @@ def test_providers_and_aides_see_a_read_only_iep_page(
         assert r.status_code == 200
         check_page(r)
         assert "Requests a break using a picture card" in r.text
-        assert "/edit" not in r.text and '<form method="post" action="/teacher' not in r.text
+        assert "/edit" not in r.text
+        assert '<form method="post" action="/teacher' not in r.text
         assert c.get(f"/teacher/ieps/{iep_id}/edit", headers=HTML).status_code == 403
         r = form(c, f"/teacher/ieps/{iep_id}", {"status": "closed"})
         assert r.status_code == 403
