@@ -35,7 +35,7 @@ async def enqueue(
         return 0
     rows = await conn.fetch(
         """INSERT INTO notification (id, school_id, user_id, student_id, kind, ref_id)
-           SELECT $1::uuid[] [i], $2, u, $3, $4, $5
+           SELECT ($1::uuid[])[i], $2, u, $3, $4, $5
              FROM unnest($6::bigint[]) WITH ORDINALITY AS t(u, i)
            ON CONFLICT (user_id, kind, ref_id) DO NOTHING
            RETURNING id""",
