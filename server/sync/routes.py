@@ -1,5 +1,67 @@
-"""HTTP routes of the sync domain."""
+"""HTTP routes of the sync domain: register a client, and the one sync endpoint."""
+
+from __future__ import annotations
 
 from typing import Any
 
-ROUTES: list[Any] = []
+import asyncpg
+from litestar import Request, post
+from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
+
+from server.auth.guards import authenticated, current_user
+from server.sync import service
+from server.sync.schemas import MAX_OPS, PROTOCOL, ClientIn, ClientOut, SyncIn, SyncOut
+
+CONCURRENT_RETRIES = 3
+
+
+def _forbidden(exc: service.ClientForbidden) -> PermissionDeniedException:
+    return PermissionDeniedException(
+        detail=f"client_forbidden: {exc}", extra={"code": "client_forbidden"}
+    )
+
+
+@post("/api/sync/clients", guards=[authenticated], tags=["sync"], status_code=201)
+async def register_client(request: Request[Any, Any, Any], data: ClientIn) -> ClientOut:
+    """Register this app instance as a sync client of the logged-in user."""
+    try:
+        return await service.register_client(
+            current_user(request),
+            app_version=data.app_version,
+            replaces=data.replaces,
+            lost_ops=data.lost_ops,
+        )
+    except service.ClientForbidden as exc:
+        raise _forbidden(exc) from None
+
+
+@post("/api/sync", guards=[authenticated], tags=["sync"], status_code=200)
+async def sync(request: Request[Any, Any, Any], data: SyncIn) -> SyncOut:
+    """Push queued ops and pull changes in one round trip (docs/sync-protocol.md)."""
+    if data.protocol != PROTOCOL:
+        raise HTTPException(
+            status_code=HTTP_400_BAD_REQUEST,
+            detail=f"Unsupported sync protocol {data.protocol}; this server speaks {PROTOCOL}.",
+        )
+    if len(data.ops) > MAX_OPS:
+        raise HTTPException(
+            status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            detail=f"Too many ops in one request: {len(data.ops)} (limit {MAX_OPS} ops).",
+        )
+    user = current_user(request)
+    request_id = request.scope.get("state", {}).get("request_id")
+    for attempt in range(CONCURRENT_RETRIES):
+        try:
+            return await service.sync(user, data, request_id=request_id)
+        except service.ClientForbidden as exc:
+            raise _forbidden(exc) from None
+        except asyncpg.UniqueViolationError:
+            # Another client committed the same op id (or session id) at the same moment:
+            # judged again, it is now a conflict or a duplicate, never a second write.
+            if attempt + 1 == CONCURRENT_RETRIES:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+ROUTES = [register_client, sync]

@@ -1,0 +1,241 @@
+"""The sync wire format (docs/sync-protocol.md): envelope, op data per type, results,
+changes. Every struct refuses unknown fields; every field has explicit limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from msgspec import Meta
+
+from server.messages.schemas import DraftOut, DraftSave, MessageOut, MessageSend, ThreadOut
+from server.validation import Id
+
+PROTOCOL = 1
+MAX_OPS = 500
+MAX_OP_BYTES = 64 * 1024
+MAX_CURSOR_CHARS = 16 * 1024
+
+Seq = Annotated[int, Meta(ge=1, le=2**62)]
+OpType = Annotated[str, Meta(min_length=1, max_length=40)]
+AppVersion = Annotated[str, Meta(max_length=40)]
+Stamp = Annotated[str, Meta(min_length=1, max_length=40)]
+Outcome = Literal["correct", "incorrect", "no_response"]
+Prompt = Literal["independent", "gestural", "verbal", "model", "partial_physical", "full_physical"]
+
+
+class OpIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One queued op. `type`, `at` and `data` are judged per op (a bad one is rejected
+    alone); `seq` and `op_id` must parse or the whole request is refused."""
+
+    seq: Seq
+    op_id: UUID
+    type: OpType
+    at: Stamp
+    data: dict[str, Any] | None = None
+    oversize: Annotated[int, Meta(ge=0, le=2**40)] | None = None
+
+
+class SyncIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    protocol: Annotated[int, Meta(ge=0, le=1000)]
+    client_id: UUID
+    sent_at: Stamp
+    ops: list[OpIn]
+    app_version: AppVersion = ""
+    cursor: Annotated[str, Meta(max_length=MAX_CURSOR_CHARS)] | None = None
+    pull: bool = True
+
+
+class ClientIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    app_version: AppVersion = ""
+    replaces: UUID | None = None
+    lost_ops: Annotated[int, Meta(ge=0, le=2**40)] = 0
+
+
+class ClientOut(msgspec.Struct, frozen=True, kw_only=True):
+    client_id: UUID
+    last_seq: int
+
+
+# --- op data, per type ---------------------------------------------------------------
+
+
+class SessionOpen(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    student_id: Id
+    service_id: Id | None = None
+
+
+class SessionRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+
+
+class TrialRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    goal_id: Id
+    outcome: Outcome
+    prompt: Prompt
+
+
+class TallyAdd(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    goal_id: Id
+    delta: Literal[1, -1]
+
+
+class TimerStart(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    timer_id: UUID
+    goal_id: Id | None = None
+
+
+class TimerStop(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    timer_id: UUID
+
+
+class RatingRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    goal_id: Id
+    value: Annotated[int, Meta(ge=0, le=100)]
+
+
+class StepRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    goal_id: Id
+    step_index: Annotated[int, Meta(ge=0, le=99)]
+    outcome: Outcome
+    prompt: Prompt
+
+
+class NoteAdd(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    session_id: UUID
+    text: Annotated[str, Meta(min_length=1, max_length=4000)]
+
+
+class Undo(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    target_op_id: UUID
+
+
+OP_DATA: dict[str, type[msgspec.Struct]] = {
+    "session.open": SessionOpen,
+    "session.close": SessionRef,
+    "trial.record": TrialRecord,
+    "tally.add": TallyAdd,
+    "timer.start": TimerStart,
+    "timer.stop": TimerStop,
+    "rating.record": RatingRecord,
+    "step.record": StepRecord,
+    "note.add": NoteAdd,
+    "undo": Undo,
+    "draft.save": DraftSave,
+    "message.send": MessageSend,
+}
+
+# --- response --------------------------------------------------------------------------
+
+Status = Literal["applied", "duplicate", "rejected", "correction"]
+
+
+class OpResult(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    op_id: UUID
+    status: Status
+    code: str | None = None
+    reason: str | None = None
+
+
+class Stopped(msgspec.Struct, frozen=True, kw_only=True):
+    code: str
+    expected_seq: int
+    reason: str
+
+
+class StudentOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    first_name: str
+    last_name: str
+    grade: str
+
+
+class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    student_id: int
+    iep_id: int
+    area: str
+    description: str
+    measurement: str
+    rating_max: int | None
+    task_steps: list[str]
+    home_practice: bool
+    position: int
+
+
+class ServiceOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    student_id: int
+    service_type: str
+    minutes: int
+    period: str
+    provider_id: int | None
+
+
+class SessionOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: UUID
+    student_id: int
+    staff_id: int
+    service_id: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+    review_status: str
+    review_reason: str | None
+    reviewed_at: datetime | None
+
+
+class ObservationOut(msgspec.Struct, frozen=True, kw_only=True):
+    op_id: UUID
+    session_id: UUID
+    student_id: int
+    goal_id: int | None
+    user_id: int
+    kind: str
+    outcome: str | None
+    prompt: str | None
+    delta: int | None
+    timer_id: UUID | None
+    value: int | None
+    step_index: int | None
+    note: str | None
+    voids_op_id: UUID | None
+    state: str
+    recorded_at: datetime
+
+
+class Removed(msgspec.Struct, frozen=True, kw_only=True):
+    students: list[int] = []
+    goals: list[int] = []
+
+
+class Changes(msgspec.Struct, kw_only=True):
+    students: list[StudentOut] = []
+    goals: list[GoalOut] = []
+    services: list[ServiceOut] = []
+    sessions: list[SessionOut] = []
+    observations: list[ObservationOut] = []
+    threads: list[ThreadOut] = []
+    messages: list[MessageOut] = []
+    drafts: list[DraftOut] = []
+    removed: Removed = Removed()
+
+
+class SyncOut(msgspec.Struct, frozen=True, kw_only=True):
+    protocol: int
+    server_time: datetime
+    last_seq: int
+    results: list[OpResult]
+    stopped: Stopped | None
+    changes: Changes | None
+    cursor: str | None
+    has_more: bool

@@ -1,0 +1,921 @@
+"""The sync engine: register clients, merge a batch of ops exactly once, pull changes.
+
+A batch is merged in one transaction under a lock on the client's row: duplicates are
+recognised from the ledger (sync_op), new ops are judged in seq order with their
+permission checked at the time they were recorded, and their effects, the ledger rows
+and the client's last_seq commit together. Lookups and writes are set-based (one
+query per kind for the whole batch), so the cost per op is a few microseconds of
+Python, not a round trip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from server import db
+from server.audit import service as audit
+from server.auth.sessions import CurrentUser
+from server.messages import service as messages
+from server.messages.schemas import DraftSave, MessageSend
+from server.sync import failpoints
+from server.sync.pull import pull
+from server.sync.schemas import (
+    MAX_OP_BYTES,
+    OP_DATA,
+    PROTOCOL,
+    ClientOut,
+    NoteAdd,
+    OpIn,
+    OpResult,
+    RatingRecord,
+    SessionOpen,
+    SessionRef,
+    StepRecord,
+    Stopped,
+    SyncIn,
+    SyncOut,
+    TallyAdd,
+    TimerStart,
+    TimerStop,
+    TrialRecord,
+    Undo,
+)
+
+log = logging.getLogger("tandem.sync")
+
+RECORDING_ROLES = ("admin", "teacher", "provider", "aide")
+FUTURE_SLACK = timedelta(minutes=5)
+OFFLINE_AFTER = timedelta(minutes=2)
+MIN_YEAR, MAX_YEAR = 2000, 2099
+OBSERVATION_KIND = {
+    "trial.record": "trial",
+    "tally.add": "tally",
+    "timer.start": "timer_start",
+    "timer.stop": "timer_stop",
+    "rating.record": "rating",
+    "step.record": "step",
+    "note.add": "note",
+    "undo": "undo",
+}
+MEASUREMENT_FOR = {
+    "trial.record": "trials",
+    "tally.add": "frequency",
+    "timer.start": "duration",
+    "rating.record": "rating",
+    "step.record": "task_analysis",
+}
+
+
+class ClientForbidden(Exception):
+    """The client id is unknown, another user's, or its device was revoked."""
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+# --- clients ---------------------------------------------------------------------------
+
+
+async def register_client(
+    user: CurrentUser, *, app_version: str, replaces: UUID | None, lost_ops: int
+) -> ClientOut:
+    client_id = uuid.uuid4()
+    async with db.transaction() as conn:
+        if replaces is not None:
+            owner = await conn.fetchval(
+                "SELECT user_id FROM sync_client WHERE client_id = $1", replaces
+            )
+            if owner != user.id:
+                raise ClientForbidden("The client to replace is not yours.")
+        await conn.execute(
+            """INSERT INTO sync_client (client_id, school_id, user_id, device_id, app_version)
+               VALUES ($1, $2, $3, $4, $5)""",
+            client_id,
+            user.school_id,
+            user.id,
+            user.device_id,
+            app_version,
+        )
+        if replaces is not None:
+            await audit.record(
+                user,
+                action="client_replaced",
+                record_type="sync_client",
+                record_id=replaces,
+                detail={"new_client_id": str(client_id), "lost_ops": lost_ops},
+                conn=conn,
+            )
+    return ClientOut(client_id=client_id, last_seq=0)
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def parse_time(text: str) -> datetime | None:
+    """An RFC 3339 time with an offset, or None."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return None
+    return value.astimezone(UTC)
+
+
+def body_hash(op: OpIn) -> bytes:
+    canonical = msgspec.json.encode([op.type, op.at, op.data, op.oversize], order="sorted")
+    return hashlib.sha256(canonical).digest()
+
+
+def _invalid_reason(exc: msgspec.ValidationError) -> str:
+    return f"Invalid data: {exc}"
+
+
+def _iep_floor(start: date) -> datetime:
+    # A day of slack covers every school time zone.
+    return datetime.combine(start, time.min, UTC) - timedelta(days=1)
+
+
+@dataclass
+class SessionState:
+    id: UUID
+    school_id: int
+    student_id: int
+    staff_id: int
+    service_id: int | None
+    review_status: str
+    closed_at: datetime | None
+    new: bool = False
+
+
+@dataclass
+class GoalInfo:
+    id: int
+    student_id: int
+    measurement: str
+    rating_max: int | None
+    steps: int
+    usable: bool
+
+
+@dataclass
+class Judged:
+    """A new op after judging: its ledger outcome and, if any, its effect."""
+
+    op: OpIn
+    hash: bytes
+    outcome: str  # applied / rejected / correction
+    code: str | None = None
+    reason: str | None = None
+    device_time: datetime | None = None
+    recorded_at: datetime | None = None
+    student_id: int | None = None
+
+
+@dataclass
+class Batch:
+    """Everything prefetched for one batch, and what the judged ops will write."""
+
+    user: CurrentUser
+    client_id: UUID
+    device_id: int | None
+    now: datetime
+    offset: timedelta
+    sessions: dict[UUID, SessionState] = field(default_factory=dict)
+    goals: dict[int, GoalInfo] = field(default_factory=dict)
+    services: dict[int, int] = field(default_factory=dict)  # service -> student
+    students: dict[int, date | None] = field(default_factory=dict)  # student -> IEP start
+    in_scope: set[tuple[int, datetime]] = field(default_factory=set)
+    observations: dict[UUID, tuple[int, UUID, int | None, str, int]] = field(default_factory=dict)
+    voided: set[UUID] = field(default_factory=set)
+    timer_goals: dict[UUID, int | None] = field(default_factory=dict)
+    new_sessions: list[SessionState] = field(default_factory=list)
+    new_session_times: dict[UUID, datetime] = field(default_factory=dict)
+    closes: list[tuple[UUID, datetime]] = field(default_factory=list)
+    obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
+    written_students: dict[int, int] = field(default_factory=dict)
+
+
+# --- push ------------------------------------------------------------------------------
+
+
+async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None) -> SyncOut:
+    received = datetime.now(UTC)
+    sent_at = parse_time(req.sent_at)
+    offset = timedelta(0) if sent_at is None else received - sent_at
+    results: list[OpResult] = []
+    stopped: Stopped | None = None
+    async with db.transaction() as conn:
+        client = await conn.fetchrow(
+            """SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
+                 FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
+                WHERE c.client_id = $1 FOR UPDATE OF c""",
+            req.client_id,
+        )
+        if (
+            client is None
+            or client["user_id"] != user.id
+            or client["school_id"] != user.school_id
+            or client["revoked_at"] is not None
+        ):
+            raise ClientForbidden(
+                "This sync client is not registered to you, or its device was revoked."
+            )
+        last_seq = int(client["last_seq"])
+        if req.ops:
+            results, stopped, last_seq = await _merge(
+                conn,
+                user,
+                req,
+                client_id=req.client_id,
+                device_id=client["device_id"],
+                last_seq=last_seq,
+                now=received,
+                offset=offset,
+                sent_at_valid=sent_at is not None,
+                request_id=request_id,
+            )
+        await failpoints.hit("sync.before_commit", str(req.client_id))
+    await failpoints.hit("sync.after_commit", str(req.client_id))
+    changes, cursor, has_more = (None, req.cursor, False)
+    if req.pull:
+        changes, cursor, has_more = await pull(user, req.cursor, request_id=request_id)
+    return SyncOut(
+        protocol=PROTOCOL,
+        server_time=datetime.now(UTC),
+        last_seq=last_seq,
+        results=results,
+        stopped=stopped,
+        changes=changes,
+        cursor=cursor,
+        has_more=has_more,
+    )
+
+
+async def _merge(
+    conn: asyncpg.Connection,
+    user: CurrentUser,
+    req: SyncIn,
+    *,
+    client_id: UUID,
+    device_id: int | None,
+    last_seq: int,
+    now: datetime,
+    offset: timedelta,
+    sent_at_valid: bool,
+    request_id: str | None,
+) -> tuple[list[OpResult], Stopped | None, int]:
+    ops = sorted(req.ops, key=lambda o: o.seq)
+    old_seqs = sorted({o.seq for o in ops if o.seq <= last_seq})
+    ledger: dict[int, tuple[UUID, bytes]] = {}
+    if old_seqs:
+        for r in await conn.fetch(
+            "SELECT seq, op_id, body_hash FROM sync_op WHERE client_id = $1 AND seq = ANY($2::bigint[])",
+            client_id,
+            old_seqs,
+        ):
+            ledger[int(r["seq"])] = (r["op_id"], bytes(r["body_hash"]))
+
+    # Split: replays of processed seqs, and the contiguous run of new ones.
+    results: dict[int, OpResult] = {}
+    order: list[int] = []
+    new_ops: list[OpIn] = []
+    stopped: Stopped | None = None
+    expected = last_seq + 1
+    for op in ops:
+        if op.seq < expected:
+            if op.seq in results and op.seq not in ledger:
+                # The same seq twice in one batch: judge the copy against the first.
+                first = next(j for j in new_ops if j.seq == op.seq)
+                ledger_entry = (first.op_id, body_hash(first))
+            else:
+                ledger_entry = ledger.get(op.seq, (op.op_id, b""))
+            results.setdefault(op.seq, _replay(op, ledger_entry))
+            if op.seq not in order:
+                order.append(op.seq)
+            continue
+        if op.seq > expected:
+            stopped = Stopped(
+                code="gap",
+                expected_seq=expected,
+                reason=f"Op {op.seq} arrived but {expected} is the next the server expects; "
+                f"resend from {expected}.",
+            )
+            break
+        new_ops.append(op)
+        order.append(op.seq)
+        results[op.seq] = OpResult(seq=op.seq, op_id=op.op_id, status="applied")
+        expected += 1
+
+    if new_ops:
+        batch = Batch(user=user, client_id=client_id, device_id=device_id, now=now, offset=offset)
+        judged = await _judge_all(conn, batch, new_ops, sent_at_valid=sent_at_valid)
+        await _write(conn, batch, judged, request_id=request_id)
+        for j in judged:
+            status = "applied" if j.outcome == "applied" else j.outcome
+            results[j.op.seq] = OpResult(
+                seq=j.op.seq,
+                op_id=j.op.op_id,
+                status=status,  # type: ignore[arg-type]
+                code=j.code,
+                reason=j.reason,
+            )
+        last_seq = new_ops[-1].seq
+        await conn.execute(
+            "UPDATE sync_client SET last_seq = $2, last_sync_at = $3, app_version = $4 "
+            "WHERE client_id = $1",
+            client_id,
+            last_seq,
+            now,
+            req.app_version,
+        )
+    return [results[s] for s in order], stopped, last_seq
+
+
+def _replay(op: OpIn, entry: tuple[UUID, bytes]) -> OpResult:
+    op_id, stored_hash = entry
+    if op_id != op.op_id:
+        return OpResult(
+            seq=op.seq,
+            op_id=op.op_id,
+            status="rejected",
+            code="seq_conflict",
+            reason=f"Sequence number {op.seq} was already used by another op; nothing changed.",
+        )
+    if stored_hash and stored_hash != body_hash(op):
+        return OpResult(
+            seq=op.seq,
+            op_id=op.op_id,
+            status="rejected",
+            code="op_id_conflict",
+            reason="This op id was already processed with a different body; nothing changed.",
+        )
+    return OpResult(seq=op.seq, op_id=op.op_id, status="duplicate")
+
+
+async def _judge_all(
+    conn: asyncpg.Connection, b: Batch, ops: list[OpIn], *, sent_at_valid: bool
+) -> list[Judged]:
+    # Pass 1: decode, size, time, and gather what to prefetch.
+    decoded: list[tuple[Judged, Any]] = []
+    session_ids: set[UUID] = set()
+    goal_ids: set[int] = set()
+    service_ids: set[int] = set()
+    student_ids: set[int] = set()
+    targets: set[UUID] = set()
+    timer_ids: set[UUID] = set()
+    for op in ops:
+        j = Judged(op=op, hash=body_hash(op), outcome="applied")
+        decoded.append((j, _decode(j, b, sent_at_valid)))
+        data = decoded[-1][1]
+        if data is None:
+            continue
+        sid = getattr(data, "session_id", None)
+        if sid is not None:
+            session_ids.add(sid)
+        gid = getattr(data, "goal_id", None)
+        if isinstance(gid, int):
+            goal_ids.add(gid)
+        if isinstance(data, SessionOpen):
+            student_ids.add(data.student_id)
+            if data.service_id is not None:
+                service_ids.add(data.service_id)
+        elif isinstance(data, Undo):
+            targets.add(data.target_op_id)
+        elif isinstance(data, TimerStop):
+            timer_ids.add(data.timer_id)
+
+    user = b.user
+    used_ids = {
+        r["op_id"]
+        for r in await conn.fetch(
+            "SELECT op_id FROM sync_op WHERE op_id = ANY($1::uuid[]) "
+            "AND code IS DISTINCT FROM 'op_id_conflict'",
+            [op.op_id for op in ops],
+        )
+    }
+    if targets:
+        for r in await conn.fetch(
+            """SELECT op_id, student_id, session_id, goal_id, kind, user_id FROM observation
+                WHERE op_id = ANY($1::uuid[]) AND school_id = $2""",
+            list(targets),
+            user.school_id,
+        ):
+            b.observations[r["op_id"]] = (
+                r["student_id"],
+                r["session_id"],
+                r["goal_id"],
+                r["kind"],
+                r["user_id"],
+            )
+            session_ids.add(r["session_id"])
+        b.voided = {
+            r["voids_op_id"]
+            for r in await conn.fetch(
+                "SELECT voids_op_id FROM observation WHERE voids_op_id = ANY($1::uuid[]) "
+                "AND state <> 'declined'",
+                list(targets),
+            )
+        }
+    if session_ids:
+        # Locked in id order: a teacher approving meanwhile waits for this batch.
+        for r in await conn.fetch(
+            """SELECT id, school_id, student_id, staff_id, service_id, review_status, closed_at
+                 FROM data_session WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE""",
+            list(session_ids),
+        ):
+            b.sessions[r["id"]] = SessionState(
+                id=r["id"],
+                school_id=r["school_id"],
+                student_id=r["student_id"],
+                staff_id=r["staff_id"],
+                service_id=r["service_id"],
+                review_status=r["review_status"],
+                closed_at=r["closed_at"],
+            )
+            student_ids.add(r["student_id"])
+    if timer_ids:
+        for r in await conn.fetch(
+            """SELECT DISTINCT ON (timer_id) timer_id, goal_id FROM observation
+                WHERE timer_id = ANY($1::uuid[]) AND kind = 'timer_start' AND user_id = $2
+                ORDER BY timer_id, recorded_at""",
+            list(timer_ids),
+            user.id,
+        ):
+            b.timer_goals[r["timer_id"]] = r["goal_id"]
+    if goal_ids:
+        for r in await conn.fetch(
+            """SELECT g.id, g.student_id, g.measurement, g.rating_max,
+                      jsonb_array_length(g.task_steps) AS steps,
+                      g.active AND i.status = 'active' AS usable
+                 FROM goal g JOIN iep i ON i.id = g.iep_id
+                WHERE g.id = ANY($1::bigint[]) AND g.school_id = $2""",
+            list(goal_ids),
+            user.school_id,
+        ):
+            b.goals[r["id"]] = GoalInfo(
+                id=r["id"],
+                student_id=r["student_id"],
+                measurement=r["measurement"],
+                rating_max=r["rating_max"],
+                steps=r["steps"],
+                usable=r["usable"],
+            )
+    if service_ids:
+        for r in await conn.fetch(
+            "SELECT id, student_id FROM service WHERE id = ANY($1::bigint[]) AND school_id = $2",
+            list(service_ids),
+            user.school_id,
+        ):
+            b.services[r["id"]] = r["student_id"]
+    if student_ids:
+        for r in await conn.fetch(
+            """SELECT s.id, (SELECT min(i.start_date) FROM iep i WHERE i.student_id = s.id) AS start
+                 FROM student s WHERE s.id = ANY($1::bigint[]) AND s.school_id = $2""",
+            list(student_ids),
+            user.school_id,
+        ):
+            b.students[r["id"]] = r["start"]
+
+    # Pass 2: who is each op about, and when? One scope query for every pair.
+    pairs: set[tuple[int, datetime]] = set()
+    opened: dict[UUID, int] = {}
+    op_students: dict[UUID, int] = {}
+    for j, data in decoded:
+        if data is None or j.recorded_at is None:
+            continue
+        student = _student_of(b, data, opened, op_students)
+        if isinstance(data, SessionOpen):
+            opened.setdefault(data.session_id, data.student_id)
+        if student is not None:
+            op_students[j.op.op_id] = student
+            pairs.add((student, j.recorded_at))
+    if pairs and user.role in RECORDING_ROLES:
+        plist = sorted(pairs)
+        rows = await conn.fetch(
+            """SELECT t.sid, t.at
+                 FROM unnest($1::bigint[], $2::timestamptz[]) AS t(sid, at)
+                WHERE EXISTS (SELECT 1 FROM tandem_student_scope($3, $4, $5, t.at) sc
+                               WHERE sc.student_id = t.sid)""",
+            [p[0] for p in plist],
+            [p[1] for p in plist],
+            user.id,
+            user.school_id,
+            user.role,
+        )
+        b.in_scope = {(r["sid"], r["at"]) for r in rows}
+
+    # Pass 3: judge in seq order against the batch's evolving state.
+    out: list[Judged] = []
+    for j, data in decoded:
+        if j.outcome == "applied" and j.op.op_id in used_ids:
+            _reject(j, "op_id_conflict", "This op id was already used by another op.")
+        if j.outcome == "applied" and data is not None:
+            try:
+                _judge(b, j, data)
+            except Rejected as exc:
+                _reject(j, exc.code, exc.reason)
+        used_ids.add(j.op.op_id)
+        out.append(j)
+    return out
+
+
+def _reject(j: Judged, code: str, reason: str) -> None:
+    j.outcome, j.code, j.reason = "rejected", code, reason
+
+
+def _decode(j: Judged, b: Batch, sent_at_valid: bool) -> Any:
+    """Op data as its struct, with times set; None (and j rejected) if it cannot apply."""
+    op = j.op
+    size = op.oversize if op.oversize is not None else len(msgspec.json.encode(op.data))
+    if op.oversize is not None or size > MAX_OP_BYTES:
+        _reject(
+            j, "op_too_large", f"This op is {size} bytes; one op may be at most {MAX_OP_BYTES}."
+        )
+        return None
+    kind = OP_DATA.get(op.type)
+    if kind is None:
+        _reject(j, "unknown_type", f"Unknown op type {op.type[:40]!r} for protocol 1.")
+        return None
+    try:
+        data = msgspec.convert(op.data, kind)
+    except msgspec.ValidationError as exc:
+        _reject(j, "invalid", _invalid_reason(exc))
+        return None
+    device_time = parse_time(op.at)
+    if device_time is None or not sent_at_valid:
+        _reject(
+            j, "invalid", "Invalid data: `at` and `sent_at` must be RFC 3339 times with an offset."
+        )
+        return None
+    try:
+        recorded = device_time + b.offset
+    except OverflowError:
+        recorded = device_time.replace(year=1)
+    j.device_time, j.recorded_at = device_time, recorded
+    if not (MIN_YEAR <= device_time.year <= MAX_YEAR and MIN_YEAR <= recorded.year <= MAX_YEAR):
+        _reject(j, "time_invalid", f"The time {op.at[:40]} is outside {MIN_YEAR}–{MAX_YEAR}.")
+        return None
+    if recorded > b.now + FUTURE_SLACK:
+        _reject(
+            j,
+            "time_in_future",
+            "This op's time is in the future, even after correcting the device clock.",
+        )
+        return None
+    return data
+
+
+def _student_of(
+    b: Batch, data: Any, opened: dict[UUID, int], op_students: dict[UUID, int]
+) -> int | None:
+    if isinstance(data, SessionOpen):
+        return data.student_id
+    if isinstance(data, Undo):
+        target = b.observations.get(data.target_op_id)
+        return op_students.get(data.target_op_id) if target is None else target[0]
+    sid = getattr(data, "session_id", None)
+    if sid is not None:
+        if sid in b.sessions:
+            return b.sessions[sid].student_id
+        return opened.get(sid)
+    return None
+
+
+FORBIDDEN = "No such student, or you may not record for them at that time."
+
+
+def _check_student(b: Batch, j: Judged, student_id: int) -> None:
+    assert j.recorded_at is not None
+    if b.user.role not in RECORDING_ROLES or (student_id, j.recorded_at) not in b.in_scope:
+        raise Rejected("forbidden", FORBIDDEN)
+    start = b.students.get(student_id)
+    if start is None or j.recorded_at < _iep_floor(start):
+        raise Rejected("time_before_iep", "This op's time is before the student's IEP started.")
+
+
+def _session_for(b: Batch, session_id: UUID) -> SessionState:
+    s = b.sessions.get(session_id)
+    if s is None or s.school_id != b.user.school_id or s.staff_id != b.user.id:
+        raise Rejected("unknown_session", "No such session of yours; open it first.")
+    return s
+
+
+def _goal_for(b: Batch, s: SessionState, goal_id: int, op_type: str) -> GoalInfo:
+    g = b.goals.get(goal_id)
+    if g is None or g.student_id != s.student_id or not g.usable:
+        raise Rejected("goal_mismatch", "That goal is not an active goal of this student.")
+    wanted = MEASUREMENT_FOR.get(op_type)
+    if wanted is not None and g.measurement != wanted:
+        raise Rejected(
+            "goal_mismatch", f"That goal is measured as {g.measurement}, not with {op_type}."
+        )
+    return g
+
+
+def _judge(b: Batch, j: Judged, data: Any) -> None:
+    user = b.user
+    if isinstance(data, (DraftSave, MessageSend)):
+        b.message_ops.append((j, data))
+        return
+    if isinstance(data, SessionOpen):
+        _check_student(b, j, data.student_id)
+        assert j.recorded_at is not None
+        if data.service_id is not None and b.services.get(data.service_id) != data.student_id:
+            raise Rejected("service_mismatch", "That service does not belong to this student.")
+        existing = b.sessions.get(data.session_id)
+        if existing is not None:
+            if existing.staff_id != user.id or existing.student_id != data.student_id:
+                raise Rejected("session_conflict", "That session id already names another session.")
+            return  # opened again by a re-sent op: nothing to change
+        s = SessionState(
+            id=data.session_id,
+            school_id=user.school_id,
+            student_id=data.student_id,
+            staff_id=user.id,
+            service_id=data.service_id,
+            review_status="open",
+            closed_at=None,
+            new=True,
+        )
+        b.sessions[s.id] = s
+        b.new_sessions.append(s)
+        b.new_session_times[s.id] = j.recorded_at
+        j.student_id = s.student_id
+        return
+    if isinstance(data, Undo):
+        target = b.observations.get(data.target_op_id)
+        if target is None or target[4] != user.id or target[3] == "undo":
+            raise Rejected("undo_target", "Nothing of yours to undo with that op id.")
+        if data.target_op_id in b.voided:
+            raise Rejected("undo_target", "That op was already undone.")
+        s = _session_for(b, target[1])
+        _check_student(b, j, s.student_id)
+        b.voided.add(data.target_op_id)
+        _observe(b, j, s, goal_id=target[2], voids=data.target_op_id)
+        return
+    s = _session_for(b, data.session_id)
+    _check_student(b, j, s.student_id)
+    if isinstance(data, SessionRef):  # session.close
+        j.student_id = s.student_id
+        if s.review_status == "approved":
+            j.outcome, j.code = "correction", "approved"
+            j.reason = "The session was already approved; the close is kept for review."
+            return
+        assert j.recorded_at is not None
+        if s.closed_at is None:
+            s.closed_at = j.recorded_at
+            s.review_status = "pending" if s.review_status == "open" else s.review_status
+            b.closes.append((s.id, j.recorded_at))
+        return
+    if isinstance(data, (TrialRecord, TallyAdd, RatingRecord, StepRecord)):
+        g = _goal_for(b, s, data.goal_id, j.op.type)
+        if isinstance(data, RatingRecord) and data.value > (g.rating_max or 10):
+            raise Rejected(
+                "value_out_of_range", f"A rating for this goal is 0–{g.rating_max or 10}."
+            )
+        if isinstance(data, StepRecord) and data.step_index >= g.steps:
+            raise Rejected(
+                "value_out_of_range", f"This task has {g.steps} steps (0–{g.steps - 1})."
+            )
+        _observe(b, j, s, goal_id=g.id, data=data)
+        return
+    if isinstance(data, TimerStart):
+        goal_id = None
+        if data.goal_id is not None:
+            goal_id = _goal_for(b, s, data.goal_id, j.op.type).id
+        b.timer_goals.setdefault(data.timer_id, goal_id)
+        _observe(b, j, s, goal_id=goal_id, data=data)
+        return
+    if isinstance(data, TimerStop):
+        _observe(b, j, s, goal_id=b.timer_goals.get(data.timer_id), data=data)
+        return
+    if isinstance(data, NoteAdd):
+        _observe(b, j, s, goal_id=None, data=data)
+        return
+    raise Rejected("unknown_type", f"Unknown op type {j.op.type!r}.")  # pragma: no cover
+
+
+def _observe(
+    b: Batch,
+    j: Judged,
+    s: SessionState,
+    *,
+    goal_id: int | None,
+    data: Any = None,
+    voids: UUID | None = None,
+) -> None:
+    assert j.recorded_at is not None
+    assert j.device_time is not None
+    state = "applied"
+    if s.review_status == "approved":
+        state = "proposed"
+        j.outcome, j.code = "correction", "approved"
+        j.reason = "The session was already approved; this is kept as a correction for review."
+    kind = OBSERVATION_KIND[j.op.type]
+    j.student_id = s.student_id
+    b.obs_rows.append(
+        (
+            j.op.op_id,
+            s.student_id,
+            s.id,
+            goal_id,
+            kind,
+            getattr(data, "outcome", None),
+            getattr(data, "prompt", None),
+            getattr(data, "delta", None),
+            getattr(data, "timer_id", None),
+            getattr(data, "value", None),
+            getattr(data, "step_index", None),
+            getattr(data, "text", None),
+            voids,
+            state,
+            j.device_time,
+            j.recorded_at,
+        )
+    )
+    b.observations[j.op.op_id] = (s.student_id, s.id, goal_id, kind, b.user.id)
+
+
+def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    cols: list[list[Any]] = [[] for _ in range(width)]
+    for row in rows:
+        for i, v in enumerate(row):
+            cols[i].append(v)
+    return cols
+
+
+async def _write(
+    conn: asyncpg.Connection, b: Batch, judged: list[Judged], *, request_id: str | None
+) -> None:
+    user = b.user
+    if b.new_sessions:
+        rows = [
+            (
+                s.id,
+                s.student_id,
+                s.service_id,
+                b.new_session_times[s.id],
+                b.now - b.new_session_times[s.id] > OFFLINE_AFTER,
+            )
+            for s in b.new_sessions
+        ]
+        c = _columns(rows, 5)
+        await conn.execute(
+            """INSERT INTO data_session (id, school_id, student_id, staff_id, service_id,
+                                         device_id, client_id, opened_at, captured_offline)
+               SELECT t.id, $6, t.student_id, $7, t.service_id, $8, $9, t.opened_at, t.offline
+                 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[],
+                             $5::boolean[]) AS t(id, student_id, service_id, opened_at, offline)""",
+            *c,
+            user.school_id,
+            user.id,
+            b.device_id,
+            b.client_id,
+        )
+    if b.obs_rows:
+        c = _columns(b.obs_rows, 16)
+        await conn.execute(
+            """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
+                                        client_id, kind, outcome, prompt, delta, timer_id, value,
+                                        step_index, note, voids_op_id, state, device_time,
+                                        recorded_at)
+               SELECT t.op_id, $17, t.student_id, t.session_id, t.goal_id, $18, $19, t.kind,
+                      t.outcome, t.prompt, t.delta, t.timer_id, t.value, t.step_index, t.note,
+                      t.voids, t.state, t.device_time, t.recorded_at
+                 FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::bigint[], $5::text[],
+                             $6::text[], $7::text[], $8::smallint[], $9::uuid[], $10::int[],
+                             $11::smallint[], $12::text[], $13::uuid[], $14::text[],
+                             $15::timestamptz[], $16::timestamptz[])
+                   AS t(op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta,
+                        timer_id, value, step_index, note, voids, state, device_time,
+                        recorded_at)""",
+            *c,
+            user.school_id,
+            user.id,
+            b.client_id,
+        )
+    if b.closes:
+        c = _columns(b.closes, 2)
+        await conn.execute(
+            """UPDATE data_session d
+                  SET closed_at = t.at,
+                      review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
+                                           ELSE d.review_status END
+                 FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at)
+                WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'""",
+            *c,
+        )
+    for j, data in b.message_ops:
+        await _message_op(conn, b, j, data, request_id=request_id)
+    ledger = [
+        (
+            j.op.seq,
+            j.op.op_id,
+            j.op.type,
+            j.hash,
+            j.outcome,
+            j.code,
+            j.reason,
+            j.device_time,
+            j.recorded_at,
+        )
+        for j in judged
+    ]
+    c = _columns(ledger, 9)
+    await conn.execute(
+        """INSERT INTO sync_op (client_id, seq, op_id, school_id, user_id, op_type, body_hash,
+                                outcome, code, reason, device_time, recorded_at, received_at)
+           SELECT $10, t.seq, t.op_id, $11, $12, t.op_type, t.body_hash, t.outcome, t.code,
+                  t.reason, t.device_time, t.recorded_at, $13
+             FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[], $5::text[],
+                         $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
+               AS t(seq, op_id, op_type, body_hash, outcome, code, reason, device_time,
+                    recorded_at)""",
+        *c,
+        b.client_id,
+        user.school_id,
+        user.id,
+        b.now,
+    )
+    # The audit trail: one row per student written in this batch, and every refusal.
+    written: dict[int, int] = {}
+    for j in judged:
+        if j.student_id is not None and j.outcome != "rejected":
+            written[j.student_id] = written.get(j.student_id, 0) + 1
+    for student_id, count in sorted(written.items()):
+        await audit.record(
+            user,
+            action="sync_write",
+            record_type="observation",
+            record_id=str(b.client_id),
+            student_id=student_id,
+            request_id=request_id,
+            detail={"ops": count},
+            conn=conn,
+        )
+    denied = [j for j in judged if j.code == "forbidden"]
+    if denied:
+        await audit.record(
+            user,
+            action="denied",
+            record_type="sync_op",
+            record_id=str(b.client_id),
+            request_id=request_id,
+            detail={"op_ids": [str(j.op.op_id) for j in denied[:50]], "count": len(denied)},
+            conn=conn,
+        )
+
+
+async def _message_op(
+    conn: asyncpg.Connection,
+    b: Batch,
+    j: Judged,
+    data: DraftSave | MessageSend,
+    *,
+    request_id: str | None,
+) -> None:
+    assert j.recorded_at is not None
+    try:
+        async with conn.transaction():  # a savepoint: a refused op leaves no trace
+            if isinstance(data, MessageSend):
+                sent = await messages.send_message(
+                    conn,
+                    user=b.user,
+                    message_id=j.op.op_id,
+                    thread_id=data.thread_id,
+                    body=data.body,
+                    sent_at=j.recorded_at,
+                    request_id=request_id,
+                )
+                if not sent:
+                    _reject(j, "op_id_conflict", "A message with this op id already exists.")
+            else:
+                result = await messages.save_draft(
+                    conn,
+                    user=b.user,
+                    thread_id=data.thread_id,
+                    body=data.body,
+                    base_version=data.base_version,
+                    saved_at=j.recorded_at,
+                )
+                if result.conflict:
+                    j.code = "draft_conflict"
+                    j.reason = "This draft was also edited on another device; both texts are kept."
+    except messages.MessageRefused as exc:
+        _reject(j, exc.code, exc.reason)
