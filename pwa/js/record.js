@@ -26,6 +26,10 @@ const STATUS_TEXT = {
 // Time spent in the app's own code per tap, IndexedDB commit included (bench/pwa_tap.py).
 const tapTimes = (globalThis.tandemTapTimes ||= []);
 
+// Context for screen readers after the visible text (the accessible name starts with
+// what the button shows, so voice control users can say it).
+const hidden = (text) => h('span', { class: 'visually-hidden' }, ` ${text}`);
+
 const byName = (a, b) => `${a.first_name} ${a.last_name}`.localeCompare(`${b.first_name} ${b.last_name}`);
 const fullName = (s) => `${s.first_name} ${s.last_name}`;
 
@@ -278,8 +282,8 @@ class StudentView {
       PROMPTS.map(([key, short, name]) =>
         h(
           'button',
-          { class: 'chip', type: 'button', 'data-act': 'prompt', 'data-goal': goal.id, 'data-prompt': key, 'aria-pressed': String(key === selected), 'aria-label': `Prompt: ${name}` },
-          short,
+          { class: 'chip', type: 'button', 'data-act': 'prompt', 'data-goal': goal.id, 'data-prompt': key, 'aria-pressed': String(key === selected), title: short },
+          name,
         ),
       ),
     );
@@ -303,9 +307,9 @@ class StudentView {
           h(
             'div',
             { class: 'big-row' },
-            h('button', { class: 'btn tap tap-ok', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'correct', 'aria-label': `Correct: ${area}` }, '✓ Correct'),
-            h('button', { class: 'btn tap tap-bad', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'incorrect', 'aria-label': `Incorrect: ${area}` }, '✗ Incorrect'),
-            h('button', { class: 'btn tap', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'no_response', 'aria-label': `No response: ${area}` }, '– No response'),
+            h('button', { class: 'btn tap tap-ok', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'correct' }, '✓ Correct', hidden(area)),
+            h('button', { class: 'btn tap tap-bad', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'incorrect' }, '✗ Incorrect', hidden(area)),
+            h('button', { class: 'btn tap', type: 'button', 'data-act': 'trial', 'data-goal': goal.id, 'data-outcome': 'no_response' }, '– No response', hidden(area)),
           ),
         );
         break;
@@ -325,7 +329,7 @@ class StudentView {
       case 'rating': {
         const row = h('div', { class: 'big-row rating-row', role: 'group', 'aria-label': `Rating for ${area}` });
         for (let v = 0; v <= (goal.rating_max || 5); v += 1) {
-          row.append(h('button', { class: 'btn tap tap-rating', type: 'button', 'data-act': 'rating', 'data-goal': goal.id, 'data-value': v, 'aria-label': `Rate ${v} of ${goal.rating_max}: ${area}` }, String(v)));
+          row.append(h('button', { class: 'btn tap tap-rating', type: 'button', 'data-act': 'rating', 'data-goal': goal.id, 'data-value': v, 'aria-label': `${v} of ${goal.rating_max}, ${area}` }, String(v)));
         }
         card.append(row);
         break;
@@ -338,8 +342,8 @@ class StudentView {
               'li',
               {},
               h('span', { class: 'step-name' }, step),
-              h('button', { class: 'btn tap-step tap-ok', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'correct', 'aria-label': `Step ${index + 1}, ${step}: correct` }, '✓'),
-              h('button', { class: 'btn tap-step tap-bad', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'incorrect', 'aria-label': `Step ${index + 1}, ${step}: incorrect` }, '✗'),
+              h('button', { class: 'btn tap-step tap-ok', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'correct', 'aria-label': `Correct: step ${index + 1}, ${step}` }, '✓'),
+              h('button', { class: 'btn tap-step tap-bad', type: 'button', 'data-act': 'step', 'data-goal': goal.id, 'data-step': index, 'data-outcome': 'incorrect', 'aria-label': `Incorrect: step ${index + 1}, ${step}` }, '✗'),
             ),
           );
         });
@@ -361,8 +365,9 @@ class StudentView {
     const running = this.runningTimer(goalId);
     return h(
       'button',
-      { class: `btn tap tap-timer${running ? ' running' : ''}`, type: 'button', 'data-act': 'timer', 'data-goal': goalId ?? '', 'aria-pressed': String(Boolean(running)), 'aria-label': `${running ? 'Stop' : 'Start'} timer: ${label}` },
+      { class: `btn tap tap-timer${running ? ' running' : ''}`, type: 'button', 'data-act': 'timer', 'data-goal': goalId ?? '', 'data-label': label },
       running ? '■ Stop' : '▶ Start',
+      hidden(`timer, ${label}`),
     );
   }
 
@@ -516,7 +521,7 @@ class StudentView {
 
   toggleTimer(t0, btn, goalId) {
     const running = this.runningTimer(goalId);
-    const label = btn.getAttribute('aria-label').split(': ').slice(1).join(': ');
+    const label = btn.dataset.label;
     if (running) {
       const stoppedMs = Date.now();
       const timer = { ...running, stopped_ms: stoppedMs };

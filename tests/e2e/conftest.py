@@ -6,8 +6,8 @@ Reusable by every browser test:
   (same port, so the same origin: the service worker and IndexedDB survive);
 - `browser`: one headless Chromium per session; `context` a fresh context per test;
 - `persistent_context()`: a persistent profile (needed for installability checks);
-- `login(page, user)`: logs in through the real /login page;
-- `server_down(page)`: asserts that requests to the app really fail.
+- in tests/e2e/helpers.py: `login(page, base_url, user)` through the real /login page,
+  `server_down(page, base_url)` (requests really fail), `wait_ready`, `axe_violations`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Playwright, sync_playwright
 
-from tests.support.factories import PASSWORD, User
 from tests.support.servers import AppServer
 
 CHROMIUM = os.environ.get("TANDEM_CHROMIUM", "/usr/bin/chromium")
@@ -33,8 +31,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -98,35 +100,3 @@ def persistent_context(playwright_instance: Playwright) -> Iterator[Callable[...
     yield make
     for ctx in made:
         ctx.close()
-
-
-def login(page: Page, base_url: str, user: User, next_path: str = "/app") -> None:
-    """Log in through the real login form, as a person would, and land on next_path."""
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-
-
-def server_down(page: Page, base_url: str) -> None:
-    """Fail unless the app is really unreachable from this page (not merely 'offline')."""
-    failed = page.evaluate(
-        """async (url) => {
-            try { await fetch(url + '/healthz?probe=' + Math.random(), {cache: 'no-store'}); return false; }
-            catch { return true; }
-        }""",
-        base_url,
-    )
-    assert failed, "the app server still answers"
-
-
-def wait_ready(page: Page) -> None:
-    page.wait_for_selector("body[data-ready='1']", timeout=15_000)
-
-
-def axe_violations(page: Page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[Any]:
-    # Injected through the DevTools protocol: the page's CSP forbids inline scripts.
-    page.evaluate(AXE.read_text() + "\n;undefined")
-    result = page.evaluate("async () => (await axe.run(document)).violations")
-    return [v for v in result if v.get("impact") in impacts]
