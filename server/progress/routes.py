@@ -1,5 +1,155 @@
-"""HTTP routes of the progress domain."""
+"""The parent's pages (/parent), in the parent's language: their children, progress
+notes (a read is recorded), approved data only, and notification settings."""
 
-from typing import Any
+from __future__ import annotations
 
-ROUTES: list[Any] = []
+from datetime import time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from server import db
+from server.auth import scope
+from server.auth.guards import current_user, role_in
+from server.notify import service as notify
+from server.progress import service
+from server.progress.schemas import SettingsForm
+from server.progress.texts import describe_goal, lang, ui
+from server.validation import Id
+
+PARENTS = [role_in("parent")]
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+def _rid(request: Request[Any, Any, Any]) -> str | None:
+    value = (request.scope.get("state") or {}).get("request_id")
+    return str(value) if value else None
+
+
+async def _language(user_id: int) -> str:
+    # The session carries the language at login; settings may have changed it since.
+    async with db.connection() as conn:
+        return lang(await conn.fetchval("SELECT language FROM app_user WHERE id = $1", user_id))
+
+
+async def _context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
+    user = current_user(request)
+    language = await _language(user.id)
+    return {"me": user, "lang": language, "t": ui(language), **extra}
+
+
+async def _children(user_id: int, school_id: int) -> list[dict[str, Any]]:
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            """SELECT s.id, s.first_name FROM student s
+                WHERE s.school_id = $2
+                  AND s.id IN (SELECT student_id FROM tandem_student_scope($1, $2, 'parent', now()))
+                ORDER BY s.first_name""",
+            user_id,
+            school_id,
+        )
+    return [dict(r) for r in rows]
+
+
+@get("/parent", guards=PARENTS, include_in_schema=False)
+async def parent_home(request: Request[Any, Any, Any]) -> Template:
+    user = current_user(request)
+    context = await _context(
+        request,
+        children=await _children(user.id, user.school_id),
+        notes=await service.notes_for_parent(user),
+    )
+    return Template(template_name="parent/home.html.j2", context=context)
+
+
+@get("/parent/notes/{note_id:int}", guards=PARENTS, include_in_schema=False)
+async def parent_note(request: Request[Any, Any, Any], note_id: Id) -> Template:
+    user = current_user(request)
+    student_id = await service.note_student(note_id, user.school_id)
+    await scope.require_student(
+        user, student_id, record_type="progress_note", request_id=_rid(request)
+    )
+    note = await service.read_note(user, note_id)
+    context = await _context(request, note=note)
+    language = context["lang"]
+    context["goals"] = [
+        {**g, "lines": describe_goal(g, language)} for g in note["summary"].get("goals", [])
+    ]
+    return Template(template_name="parent/note.html.j2", context=context)
+
+
+@get("/parent/students/{student_id:int}", guards=PARENTS, include_in_schema=False)
+async def parent_student(request: Request[Any, Any, Any], student_id: Id) -> Template:
+    user = current_user(request)
+    student = await scope.require_student(
+        user, student_id, record_type="approved_data", request_id=_rid(request)
+    )
+    context = await _context(request, student=student)
+    language = context["lang"]
+    sessions = await service.approved_data(student_id)
+    for s in sessions:
+        s["goals"] = [
+            {**g, "lines": describe_goal(g, language)} for g in s["summary"].get("goals", [])
+        ]
+    context["sessions"] = sessions
+    return Template(template_name="parent/student.html.j2", context=context)
+
+
+@get("/parent/settings", guards=PARENTS, include_in_schema=False)
+async def parent_settings(request: Request[Any, Any, Any]) -> Template:
+    user = current_user(request)
+    prefs = await notify.preferences(user)
+    context = await _context(
+        request,
+        prefs=prefs,
+        saved=request.query_params.get("done") == "saved",
+        subscriptions=await notify.subscription_count(user),
+    )
+    return Template(template_name="parent/settings.html.j2", context=context)
+
+
+def _clock(value: str) -> time | None:
+    if not value:
+        return None
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ClientException("Unknown time zone.") from None
+    return name
+
+
+@post("/parent/settings", guards=PARENTS, include_in_schema=False)
+async def save_parent_settings(
+    request: Request[Any, Any, Any], data: Annotated[SettingsForm, FORM]
+) -> Redirect:
+    start, end = _clock(data.quiet_start), _clock(data.quiet_end)
+    if (start is None) != (end is None):
+        raise ClientException("Give both the start and the end of the quiet hours, or neither.")
+    await notify.save_preferences(
+        current_user(request),
+        notify_mode=data.notify_mode,
+        quiet_start=start,
+        quiet_end=end,
+        language=data.language,
+        timezone=check_timezone(data.timezone),
+    )
+    return Redirect(path="/parent/settings?done=saved")
+
+
+ROUTES: list[Any] = [
+    parent_home,
+    parent_note,
+    parent_student,
+    parent_settings,
+    save_parent_settings,
+]

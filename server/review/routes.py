@@ -1,5 +1,255 @@
-"""HTTP routes of the review domain."""
+"""The teacher's review pages (/teacher/review): the queue, one session with its
+history, approve (one or many), reject, correct, decide pending corrections, and the
+progress-note composer with read receipts."""
 
-from typing import Any
+from __future__ import annotations
 
-ROUTES: list[Any] = []
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, HTTPException
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from server.auth import scope
+from server.auth.guards import current_user, role_in
+from server.collect.derive import OUTCOMES, PROMPTS
+from server.progress import service as progress
+from server.review import service
+from server.review.schemas import CorrectForm, DecisionForm, RejectForm
+from server.validation import Id
+
+REVIEWERS = [role_in("admin", "teacher", "provider")]
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+MAX_FORM_IDS = service.MAX_BULK
+
+DONE = {
+    "approved": "Approved. Approved sessions are locked.",
+    "rejected": "Rejected. The reason is shown to the person who recorded it.",
+    "corrected": "Corrected. The original entry is kept in the history.",
+    "accepted": "Correction accepted.",
+    "declined": "Correction declined.",
+    "none": "Nothing was approved: select sessions that are waiting for review.",
+    "published": "Progress note published. The family is notified.",
+}
+
+
+def _rid(request: Request[Any, Any, Any]) -> str | None:
+    value = (request.scope.get("state") or {}).get("request_id")
+    return str(value) if value else None
+
+
+def _conflict(exc: Exception) -> HTTPException:
+    return HTTPException(status_code=409, detail=str(exc))
+
+
+async def _session_ids(request: Request[Any, Any, Any]) -> list[UUID]:
+    form = await request.form()
+    raw = form.getall("session_id") if "session_id" in form else []
+    if len(raw) > MAX_FORM_IDS:
+        raise ClientException(f"Select at most {MAX_FORM_IDS} sessions at once.")
+    ids = []
+    for value in raw:
+        try:
+            ids.append(UUID(str(value)))
+        except ValueError:
+            raise ClientException("A selected session id is not valid.") from None
+    return ids
+
+
+@get("/teacher/review", guards=REVIEWERS, include_in_schema=False)
+async def review_queue(request: Request[Any, Any, Any]) -> Template:
+    user = current_user(request)
+    data = await service.queue(user)
+    return Template(
+        template_name="review/queue.html.j2",
+        context={"me": user, "done": DONE.get(request.query_params.get("done", "")), **data},
+    )
+
+
+@get("/teacher/review/sessions/{session_id:uuid}", guards=REVIEWERS, include_in_schema=False)
+async def review_session(request: Request[Any, Any, Any], session_id: UUID) -> Template:
+    user = current_user(request)
+    data = await service.session_detail(user, session_id, request_id=_rid(request))
+    return Template(
+        template_name="review/session.html.j2",
+        context={
+            "me": user,
+            "done": DONE.get(request.query_params.get("done", "")),
+            "outcomes": OUTCOMES,
+            "prompts": PROMPTS,
+            **data,
+        },
+    )
+
+
+@post("/teacher/review/approve", guards=REVIEWERS, include_in_schema=False)
+async def approve_sessions(request: Request[Any, Any, Any]) -> Redirect:
+    user = current_user(request)
+    ids = await _session_ids(request)
+    approved = await service.approve(user, ids, request_id=_rid(request))
+    if not approved:
+        return Redirect(path="/teacher/review?done=none")
+    students = {a["student_id"] for a in approved}
+    if len(students) == 1:
+        return Redirect(path=f"/teacher/review/students/{students.pop()}/notes?done=approved")
+    return Redirect(path="/teacher/review?done=approved")
+
+
+@post(
+    "/teacher/review/sessions/{session_id:uuid}/reject", guards=REVIEWERS, include_in_schema=False
+)
+async def reject_session(
+    request: Request[Any, Any, Any],
+    session_id: UUID,
+    data: Annotated[RejectForm, FORM],
+) -> Redirect:
+    try:
+        await service.reject(
+            current_user(request), session_id, data.reason, request_id=_rid(request)
+        )
+    except service.ReviewConflict as exc:
+        raise _conflict(exc) from None
+    return Redirect(path="/teacher/review?done=rejected")
+
+
+def _choice(value: str, allowed: tuple[str, ...], label: str) -> str | None:
+    if not value:
+        return None
+    if value not in allowed:
+        raise ClientException(f"Unknown {label}: choose one of {', '.join(allowed)}.")
+    return value
+
+
+def _int(value: str, low: int, high: int, label: str) -> int | None:
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ClientException(f"The {label} must be a whole number.") from None
+    if not low <= number <= high:
+        raise ClientException(f"The {label} must be between {low} and {high}.")
+    return number
+
+
+@post(
+    "/teacher/review/entries/{observation_id:int}/correct",
+    guards=REVIEWERS,
+    include_in_schema=False,
+)
+async def correct_entry(
+    request: Request[Any, Any, Any],
+    observation_id: Id,
+    data: Annotated[CorrectForm, FORM],
+) -> Redirect:
+    delta = _int(data.delta, -1, 1, "count change")
+    if delta == 0:
+        raise ClientException("The count change must be +1 or -1.")
+    change = service.Correction(
+        reason=data.reason,
+        remove=data.remove in ("1", "on", "yes"),
+        outcome=_choice(data.outcome, OUTCOMES, "answer"),
+        prompt=_choice(data.prompt, PROMPTS, "help level"),
+        delta=delta,
+        value=_int(data.value, 0, 100, "rating"),
+    )
+    try:
+        session_id = await service.correct(
+            current_user(request), observation_id, change, request_id=_rid(request)
+        )
+    except service.ReviewConflict as exc:
+        raise _conflict(exc) from None
+    return Redirect(path=f"/teacher/review/sessions/{session_id}?done=corrected")
+
+
+async def _decide(request: Request[Any, Any, Any], observation_id: int, accept: bool) -> Redirect:
+    try:
+        await service.decide_proposed(
+            current_user(request), observation_id, accept=accept, request_id=_rid(request)
+        )
+    except service.ReviewConflict as exc:
+        raise _conflict(exc) from None
+    return Redirect(path=f"/teacher/review?done={'accepted' if accept else 'declined'}")
+
+
+@post(
+    "/teacher/review/entries/{observation_id:int}/accept", guards=REVIEWERS, include_in_schema=False
+)
+async def accept_correction(
+    request: Request[Any, Any, Any], observation_id: Id, data: Annotated[DecisionForm, FORM]
+) -> Redirect:
+    return await _decide(request, observation_id, True)
+
+
+@post(
+    "/teacher/review/entries/{observation_id:int}/decline",
+    guards=REVIEWERS,
+    include_in_schema=False,
+)
+async def decline_correction(
+    request: Request[Any, Any, Any], observation_id: Id, data: Annotated[DecisionForm, FORM]
+) -> Redirect:
+    return await _decide(request, observation_id, False)
+
+
+@get("/teacher/review/students/{student_id:int}/notes", guards=REVIEWERS, include_in_schema=False)
+async def student_notes(request: Request[Any, Any, Any], student_id: Id) -> Template:
+    user = current_user(request)
+    student = await scope.require_student(
+        user, student_id, record_type="progress_note", request_id=_rid(request)
+    )
+    preview = await progress.draft(student_id)
+    notes = await progress.notes_for_staff(student_id)
+    return Template(
+        template_name="review/notes.html.j2",
+        context={
+            "me": user,
+            "student": student,
+            "done": DONE.get(request.query_params.get("done", "")),
+            "preview": preview,
+            "notes": notes,
+            "describe": progress_texts_describe,
+        },
+    )
+
+
+def progress_texts_describe(goal: dict[str, Any]) -> list[str]:
+    from server.progress.texts import describe_goal
+
+    return describe_goal(goal, "en")
+
+
+@post("/teacher/review/students/{student_id:int}/notes", guards=REVIEWERS, include_in_schema=False)
+async def publish_note(request: Request[Any, Any, Any], student_id: Id) -> Redirect:
+    user = current_user(request)
+    await scope.require_student(
+        user, student_id, action="disclose", record_type="progress_note", request_id=_rid(request)
+    )
+    form = await request.form()
+    comment = str(form.get("comment") or "")
+    if len(comment) > 4000:
+        raise ClientException("The personal comment may be at most 4000 characters.")
+    ids = await _session_ids(request)
+    try:
+        await progress.publish(
+            user, student_id, session_ids=ids, comment=comment.strip(), request_id=_rid(request)
+        )
+    except progress.NoteRefused as exc:
+        raise _conflict(exc) from None
+    return Redirect(path=f"/teacher/review/students/{student_id}/notes?done=published")
+
+
+ROUTES: list[Any] = [
+    review_queue,
+    review_session,
+    approve_sessions,
+    reject_session,
+    correct_entry,
+    accept_correction,
+    decline_correction,
+    student_notes,
+    publish_note,
+]

@@ -86,6 +86,9 @@ class AppServer:
             # Every test logs in from 127.0.0.1; the per-address limit has its own test
             # with its own server.
             "TANDEM_LOGIN_LIMIT_ADDRESS": "1000000",
+            # Tests send pushes with a worker they drive themselves (injectable "now");
+            # an in-process worker would race them for the shared outbox.
+            "TANDEM_WORKER_IN_PROCESS": "0",
             **self.extra_env,
         }
 

@@ -1,0 +1,199 @@
+"""The parent interface in English and Spanish, and the plain-language summary of a
+progress note composed in the reader's language from the note's derived figures.
+
+Special-education terms are avoided or explained: a "prompt" is "help", an "IEP goal"
+is explained where it appears.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+LANGUAGES = ("en", "es")
+
+UI: dict[str, dict[str, str]] = {
+    "en": {
+        "home_title": "Your family's page",
+        "children": "Your children",
+        "notes": "Progress notes",
+        "no_notes": "No progress notes yet. You will get a notification when the teacher shares one.",
+        "new": "New",
+        "read_note": "Read the note",
+        "approved_data": "Recorded at school (approved by the teacher)",
+        "no_data": "Nothing approved yet.",
+        "messages": "Messages",
+        "no_messages": "No messages yet.",
+        "open_in_app": "Open messages in the app (works offline)",
+        "reply": "Write a reply",
+        "send": "Send",
+        "settings": "Notification settings",
+        "enable_push": "Turn on notifications on this phone",
+        "push_help": "We only say that something new is waiting, never details, on your lock screen.",
+        "ios_hint": 'On iPhone: first tap Share, then "Add to Home Screen", and open Tandem from there.',
+        "mode": "When should we notify you?",
+        "mode_immediate": "Right away",
+        "mode_daily": "Once a day (a daily summary at 5 pm)",
+        "mode_weekly": "Once a week (a weekly summary on Friday at 5 pm)",
+        "quiet": "Quiet hours (no notifications between these times)",
+        "quiet_from": "From",
+        "quiet_to": "To",
+        "language": "Language",
+        "timezone": "Time zone",
+        "save": "Save",
+        "saved": "Your settings are saved.",
+        "comment": "A personal note from the teacher",
+        "summary": "What we practised and how it went",
+        "sessions_line": "Based on {n} approved session(s), {first} to {last}.",
+        "goal_explain": 'An "IEP goal" is one of the skills your child\'s education plan (the IEP) says we work on.',
+        "back": "Back",
+        "from": "From",
+        "sent": "Sent",
+        "you": "You",
+        "read_by_all": "Read",
+        "thread": "Conversation",
+        "recorded_by": "Recorded by",
+        "on": "on",
+    },
+    "es": {
+        "home_title": "La página de su familia",
+        "children": "Sus hijos",
+        "notes": "Notas de progreso",
+        "no_notes": "Todavía no hay notas de progreso. Recibirá una notificación cuando el maestro comparta una.",
+        "new": "Nuevo",
+        "read_note": "Leer la nota",
+        "approved_data": "Registrado en la escuela (aprobado por el maestro)",
+        "no_data": "Todavía no hay nada aprobado.",
+        "messages": "Mensajes",
+        "no_messages": "Todavía no hay mensajes.",
+        "open_in_app": "Abrir los mensajes en la aplicación (funciona sin conexión)",
+        "reply": "Escribir una respuesta",
+        "send": "Enviar",
+        "settings": "Ajustes de notificaciones",
+        "enable_push": "Activar las notificaciones en este teléfono",
+        "push_help": "En la pantalla de bloqueo solo decimos que hay algo nuevo, nunca detalles.",
+        "ios_hint": 'En iPhone: toque Compartir, luego "Agregar a pantalla de inicio", y abra Tandem desde allí.',
+        "mode": "¿Cuándo quiere recibir notificaciones?",
+        "mode_immediate": "En seguida",
+        "mode_daily": "Una vez al día (un resumen diario a las 5 p. m.)",
+        "mode_weekly": "Una vez por semana (un resumen el viernes a las 5 p. m.)",
+        "quiet": "Horas de silencio (sin notificaciones entre estas horas)",
+        "quiet_from": "Desde",
+        "quiet_to": "Hasta",
+        "language": "Idioma",
+        "timezone": "Zona horaria",
+        "save": "Guardar",
+        "saved": "Sus ajustes se guardaron.",
+        "comment": "Un mensaje personal del maestro",
+        "summary": "Lo que practicamos y cómo fue",
+        "sessions_line": "Basado en {n} sesión(es) aprobada(s), del {first} al {last}.",
+        "goal_explain": 'Una "meta del IEP" es una de las habilidades que el plan educativo de su hijo (el IEP) dice que trabajamos.',
+        "back": "Volver",
+        "from": "De",
+        "sent": "Enviado",
+        "you": "Usted",
+        "read_by_all": "Leído",
+        "thread": "Conversación",
+        "recorded_by": "Registrado por",
+        "on": "el",
+    },
+}
+
+HELP = {
+    "en": {
+        "independent": "on their own",
+        "gestural": "with a pointing or gesture hint",
+        "verbal": "with a spoken reminder",
+        "model": "after being shown how",
+        "partial_physical": "with some hands-on help",
+        "full_physical": "with full hands-on help",
+    },
+    "es": {
+        "independent": "por sí mismo/a",
+        "gestural": "con una seña o un gesto",
+        "verbal": "con un recordatorio hablado",
+        "model": "después de ver cómo hacerlo",
+        "partial_physical": "con un poco de ayuda física",
+        "full_physical": "con ayuda física completa",
+    },
+}
+
+
+def ui(language: str) -> dict[str, str]:
+    return UI.get(language, UI["en"])
+
+
+def lang(language: str | None) -> str:
+    return language if language in LANGUAGES else "en"
+
+
+def _help_phrase(by_help: dict[str, int], language: str) -> str | None:
+    """The kind of help behind most of the correct answers, in plain words."""
+    if not by_help or not any(by_help.values()):
+        return None
+    top = max(by_help.items(), key=lambda kv: kv[1])[0]
+    return HELP[language][top]
+
+
+def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
+    """Plain sentences for one goal of a note: what was practised, how it went, how
+    independently."""
+    language = lang(language)
+    m = goal["measurement"]
+    n = goal.get("sessions", 0)
+    en = language == "en"
+    lines: list[str] = []
+    if m == "trials":
+        correct, total = goal.get("correct", 0), goal.get("total", 0)
+        alone = goal.get("correct_by_help", {}).get("independent", 0)
+        pct = round(100 * correct / total) if total else 0
+        lines.append(
+            f"Practised {total} times in {n} session(s): {correct} correct ({pct}%)."
+            if en
+            else f"Practicó {total} veces en {n} sesión(es): {correct} correctas ({pct} %)."
+        )
+        lines.append(
+            f"{alone} of the correct answers were done on their own, with no help."
+            if en
+            else f"{alone} de las respuestas correctas fueron sin ninguna ayuda."
+        )
+        phrase = _help_phrase(goal.get("correct_by_help", {}), language)
+        if phrase:
+            lines.append(
+                f"Most successes came {phrase}."
+                if en
+                else f"La mayoría de los aciertos fueron {phrase}."
+            )
+    elif m == "frequency":
+        count = goal.get("count", 0)
+        lines.append(
+            f"Counted {count} time(s) over {n} session(s)."
+            if en
+            else f"Se contó {count} vez/veces en {n} sesión(es)."
+        )
+    elif m == "duration":
+        minutes = goal.get("minutes", 0)
+        lines.append(
+            f"About {minutes} minute(s) in total over {n} session(s)."
+            if en
+            else f"Unos {minutes} minuto(s) en total en {n} sesión(es)."
+        )
+    elif m == "rating":
+        mean, best, scale = goal.get("mean"), goal.get("best"), goal.get("scale") or 5
+        if mean is not None:
+            lines.append(
+                f"Scored {mean} out of {scale} on average (best: {best}), where {scale} is the highest."
+                if en
+                else f"Obtuvo {mean} de {scale} en promedio (mejor: {best}); {scale} es lo más alto."
+            )
+    elif m == "task_analysis":
+        steps, alone, done = (
+            goal.get("steps", 0),
+            goal.get("independent_last", 0),
+            goal.get("done_last", 0),
+        )
+        lines.append(
+            f"In the latest session: {done} of {steps} steps done, {alone} of them on their own."
+            if en
+            else f"En la última sesión: {done} de {steps} pasos hechos, {alone} sin ayuda."
+        )
+    return lines

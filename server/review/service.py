@@ -1,0 +1,455 @@
+"""The teacher's review: the queue of pending sessions with their provenance, approval
+(one or many), rejection with a reason, corrections of single entries, and the
+decision on pending corrections (late offline edits to approved sessions).
+
+Every query is limited to the reviewer's students through tandem_student_scope, and
+every decision is audited. Approved sessions are locked: they are never edited here; a
+late edit arrives as a 'proposed' observation and waits for accept/decline.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from litestar.exceptions import NotFoundException
+
+from server import db
+from server.audit import service as audit
+from server.auth.sessions import CurrentUser
+from server.collect.summary import session_results
+
+SESSION_NOT_FOUND = "No such session, or it is not one of your students'."
+ENTRY_NOT_FOUND = "No such entry, or it is not one of your students'."
+MAX_BULK = 200
+CORRECTABLE = ("trial", "tally", "rating", "step", "note", "timer_start", "timer_stop")
+
+SCOPED = "s.student_id IN (SELECT student_id FROM tandem_student_scope($1, $2, $3, now()))"
+
+
+class ReviewConflict(Exception):
+    """The request does not fit the session's state (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    reason: str
+    remove: bool = False
+    outcome: str | None = None
+    prompt: str | None = None
+    delta: int | None = None
+    value: int | None = None
+
+
+def _scope_args(user: CurrentUser) -> tuple[int, int, str]:
+    return (user.id, user.school_id, user.role)
+
+
+PROVENANCE = """s.id, s.student_id, st.first_name, st.last_name, s.staff_id, u.name AS staff_name,
+       coalesce(m.role, '') AS staff_role, s.opened_at, s.closed_at, s.captured_offline,
+       s.first_synced_at, s.device_id, coalesce(d.label, '') AS device_label,
+       d.revoked_at AS device_revoked_at, s.review_status, s.reviewed_at, s.review_reason,
+       rv.name AS reviewer_name,
+       (SELECT count(*) FROM observation o WHERE o.session_id = s.id AND o.state = 'applied'
+                                             AND o.kind NOT IN ('undo', 'correction')) AS entries,
+       (SELECT max(o.received_at) FROM observation o WHERE o.session_id = s.id) AS last_synced_at"""
+
+PROVENANCE_FROM = """data_session s
+       JOIN student st ON st.id = s.student_id
+       JOIN app_user u ON u.id = s.staff_id
+       LEFT JOIN membership m ON m.user_id = s.staff_id AND m.school_id = s.school_id
+       LEFT JOIN device d ON d.id = s.device_id
+       LEFT JOIN app_user rv ON rv.id = s.reviewed_by"""
+
+
+async def queue(user: CurrentUser) -> dict[str, Any]:
+    """Pending sessions grouped by student, then by the staff member who recorded them,
+    and the pending corrections."""
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            f"""SELECT {PROVENANCE} FROM {PROVENANCE_FROM}
+                 WHERE s.school_id = $2 AND s.review_status = 'pending' AND {SCOPED}
+                 ORDER BY st.first_name, st.last_name, st.id, u.name, s.opened_at""",
+            *_scope_args(user),
+        )
+        proposed = await conn.fetch(
+            f"""SELECT o.id, o.kind, o.outcome, o.prompt, o.delta, o.value, o.step_index, o.note,
+                       o.recorded_at, o.received_at, o.voids_op_id, o.session_id,
+                       st.first_name, st.last_name, u.name AS staff_name, g.description AS goal
+                  FROM observation o JOIN data_session s ON s.id = o.session_id
+                  JOIN student st ON st.id = s.student_id
+                  JOIN app_user u ON u.id = o.user_id
+                  LEFT JOIN goal g ON g.id = o.goal_id
+                 WHERE s.school_id = $2 AND o.state = 'proposed' AND {SCOPED}
+                 ORDER BY o.received_at""",
+            *_scope_args(user),
+        )
+        results = await session_results(conn, [r["id"] for r in rows])
+        goals = await _goal_names(conn, {r["student_id"] for r in rows})
+    students: list[dict[str, Any]] = []
+    for r in rows:
+        if not students or students[-1]["id"] != r["student_id"]:
+            students.append(
+                {
+                    "id": r["student_id"],
+                    "name": f"{r['first_name']} {r['last_name']}",
+                    "staff": [],
+                }
+            )
+        staff = students[-1]["staff"]
+        if not staff or staff[-1]["id"] != r["staff_id"]:
+            staff.append(
+                {
+                    "id": r["staff_id"],
+                    "name": r["staff_name"],
+                    "role": r["staff_role"],
+                    "sessions": [],
+                }
+            )
+        staff[-1]["sessions"].append(
+            {**dict(r), "figures": _figures(results.get(r["id"], {}), goals)}
+        )
+    return {"students": students, "proposed": [dict(p) for p in proposed], "count": len(rows)}
+
+
+async def _goal_names(conn: asyncpg.Connection, student_ids: set[int]) -> dict[int, dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT id, area, description, measurement, rating_max FROM goal WHERE student_id = ANY($1::bigint[])",
+        list(student_ids),
+    )
+    return {r["id"]: dict(r) for r in rows}
+
+
+def _figures(
+    per_goal: dict[int | None, Any], goals: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """One line per goal for the reviewer (staff vocabulary is fine here)."""
+    out = []
+    for goal_id, r in per_goal.items():
+        goal = goals.get(goal_id) if goal_id is not None else None
+        label = goal["description"] if goal else "Session"
+        parts: list[str] = []
+        if r.trial_total:
+            parts.append(f"{r.trials['correct']}/{r.trial_total} correct")
+            alone = r.trials_by_prompt.get("independent", {}).get("correct", 0)
+            parts.append(f"{alone} independent")
+        if goal and goal["measurement"] == "frequency":
+            parts.append(f"count {r.tally}")
+        if r.intervals or r.running_since:
+            parts.append(f"{round(r.seconds / 60, 1)} min")
+            if r.running_since:
+                parts.append("timer still running")
+        if r.orphan_stops:
+            parts.append(f"{r.orphan_stops} orphan stop(s)")
+        if r.ratings:
+            parts.append(f"ratings {', '.join(str(v) for v in r.ratings)}")
+        if r.steps:
+            parts.append(f"{r.steps_independent}/{len(r.steps)} steps independent")
+        if r.notes:
+            parts.append(f"{len(r.notes)} note(s)")
+        out.append({"goal": label, "text": "; ".join(parts) or "no entries"})
+    return out
+
+
+async def session_detail(
+    user: CurrentUser, session_id: UUID, *, request_id: str | None = None
+) -> dict[str, Any]:
+    async with db.connection() as conn:
+        s = await conn.fetchrow(
+            f"SELECT {PROVENANCE} FROM {PROVENANCE_FROM} WHERE s.id = $4 AND s.school_id = $2 AND {SCOPED}",
+            *_scope_args(user),
+            session_id,
+        )
+        if s is None:
+            await audit.record(
+                user,
+                action="denied",
+                record_type="data_session",
+                record_id=session_id,
+                request_id=request_id,
+                detail={"attempted": "review"},
+                conn=conn,
+            )
+            raise NotFoundException(SESSION_NOT_FOUND)
+        entries = await conn.fetch(
+            """SELECT o.id, o.op_id, o.kind, o.outcome, o.prompt, o.delta, o.value, o.step_index,
+                      o.note, o.timer_id, o.voids_op_id, o.supersedes_id, o.reason, o.state,
+                      o.recorded_at, o.received_at, o.goal_id, u.name AS author,
+                      g.description AS goal, g.measurement
+                 FROM observation o JOIN app_user u ON u.id = o.user_id
+                 LEFT JOIN goal g ON g.id = o.goal_id
+                WHERE o.session_id = $1 ORDER BY o.recorded_at, o.op_id""",
+            session_id,
+        )
+        results = await session_results(conn, [session_id])
+        goals = await _goal_names(conn, {s["student_id"]})
+        await audit.record(
+            user,
+            action="read",
+            record_type="data_session",
+            record_id=session_id,
+            student_id=s["student_id"],
+            request_id=request_id,
+            conn=conn,
+        )
+    voided = {
+        e["voids_op_id"]
+        for e in entries
+        if e["voids_op_id"] is not None and e["state"] == "applied"
+    }
+    rows = []
+    for e in entries:
+        row = dict(e)
+        row["voided"] = e["op_id"] in voided
+        row["correctable"] = (
+            s["review_status"] in ("open", "pending", "rejected")
+            and e["state"] == "applied"
+            and e["kind"] in CORRECTABLE
+            and not row["voided"]
+        )
+        rows.append(row)
+    return {
+        "session": dict(s),
+        "entries": rows,
+        "figures": _figures(results.get(session_id, {}), goals),
+    }
+
+
+async def approve(
+    user: CurrentUser, session_ids: list[UUID], *, request_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Approve pending sessions of the reviewer's students; returns those approved.
+    Sessions not pending (or not in scope) are left alone."""
+    if not session_ids:
+        return []
+    session_ids = list(dict.fromkeys(session_ids))[:MAX_BULK]
+    async with db.transaction() as conn:
+        visible = await conn.fetchval(
+            f"""SELECT count(*) FROM data_session s
+                 WHERE s.id = ANY($4::uuid[]) AND s.school_id = $2 AND {SCOPED}""",
+            *_scope_args(user),
+            session_ids,
+        )
+        if visible != len(session_ids):
+            # One of them is not the reviewer's: approve nothing, say "not found".
+            await audit.record(
+                user,
+                action="denied",
+                record_type="data_session",
+                request_id=request_id,
+                detail={"attempted": "approve", "sessions": [str(s) for s in session_ids]},
+            )  # on its own connection: this transaction is rolled back
+            raise NotFoundException(SESSION_NOT_FOUND)
+        rows = await conn.fetch(
+            f"""UPDATE data_session s SET review_status = 'approved', reviewed_by = $1,
+                       reviewed_at = now(), review_reason = NULL
+                 WHERE s.id = ANY($4::uuid[]) AND s.school_id = $2 AND s.review_status = 'pending'
+                   AND {SCOPED}
+             RETURNING s.id, s.student_id""",
+            *_scope_args(user),
+            session_ids,
+        )
+        for r in rows:
+            await audit.record(
+                user,
+                action="approve",
+                record_type="data_session",
+                record_id=r["id"],
+                student_id=r["student_id"],
+                request_id=request_id,
+                conn=conn,
+            )
+    return [dict(r) for r in rows]
+
+
+async def _session_in_scope(
+    conn: asyncpg.Connection, user: CurrentUser, session_id: UUID
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""SELECT s.id, s.student_id, s.review_status FROM data_session s
+             WHERE s.id = $4 AND s.school_id = $2 AND {SCOPED} FOR UPDATE""",
+        *_scope_args(user),
+        session_id,
+    )
+    if row is None:
+        raise NotFoundException(SESSION_NOT_FOUND)
+    return row
+
+
+async def reject(
+    user: CurrentUser, session_id: UUID, reason: str, *, request_id: str | None = None
+) -> None:
+    async with db.transaction() as conn:
+        s = await _session_in_scope(conn, user, session_id)
+        if s["review_status"] != "pending":
+            raise ReviewConflict(
+                "Only a session waiting for review can be rejected "
+                f"(this one is {s['review_status']})."
+            )
+        await conn.execute(
+            """UPDATE data_session SET review_status = 'rejected', reviewed_by = $2,
+                      reviewed_at = now(), review_reason = $3 WHERE id = $1""",
+            session_id,
+            user.id,
+            reason,
+        )
+        await audit.record(
+            user,
+            action="reject",
+            record_type="data_session",
+            record_id=session_id,
+            student_id=s["student_id"],
+            request_id=request_id,
+            detail={"reason": reason},
+            conn=conn,
+        )
+
+
+async def _entry(
+    conn: asyncpg.Connection, user: CurrentUser, observation_id: int
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""SELECT o.*, s.review_status, m.measurement, m.rating_max,
+                   jsonb_array_length(coalesce(m.task_steps, '[]'::jsonb)) AS step_count
+              FROM observation o JOIN data_session s ON s.id = o.session_id
+              LEFT JOIN goal m ON m.id = o.goal_id
+             WHERE o.id = $4 AND s.school_id = $2 AND {SCOPED} FOR UPDATE OF s""",
+        *_scope_args(user),
+        observation_id,
+    )
+    if row is None:
+        raise NotFoundException(ENTRY_NOT_FOUND)
+    return row
+
+
+async def correct(
+    user: CurrentUser, observation_id: int, change: Correction, *, request_id: str | None = None
+) -> UUID:
+    """Correct one entry of a session not yet approved: a 'correction' event voids the
+    original (which stays stored and visible), and unless the entry is removed a
+    replacement event with the corrected values takes its place. Returns the session id."""
+    async with db.transaction() as conn:
+        e = await _entry(conn, user, observation_id)
+        if e["review_status"] == "approved":
+            raise ReviewConflict("This session is approved and locked; it cannot be corrected.")
+        if e["state"] != "applied" or e["kind"] not in CORRECTABLE:
+            raise ReviewConflict("Only a recorded entry that counts can be corrected.")
+        already = await conn.fetchval(
+            "SELECT 1 FROM observation WHERE voids_op_id = $1 AND state = 'applied'", e["op_id"]
+        )
+        if already:
+            raise ReviewConflict("This entry was already undone or corrected.")
+        replacement = _replacement(e, change)
+        now = datetime.now(UTC)
+        await conn.execute(
+            """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
+                                        kind, voids_op_id, supersedes_id, reason, device_time, recorded_at)
+               VALUES ($1, $2, $3, $4, $5, $6, 'correction', $7, $8, $9, $10, $10)""",
+            uuid.uuid4(),
+            e["school_id"],
+            e["student_id"],
+            e["session_id"],
+            e["goal_id"],
+            user.id,
+            e["op_id"],
+            e["id"],
+            change.reason,
+            now,
+        )
+        if replacement is not None:
+            await conn.execute(
+                """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
+                                            kind, outcome, prompt, delta, timer_id, value, step_index, note,
+                                            supersedes_id, reason, device_time, recorded_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)""",
+                uuid.uuid4(),
+                e["school_id"],
+                e["student_id"],
+                e["session_id"],
+                e["goal_id"],
+                user.id,
+                e["kind"],
+                replacement["outcome"],
+                replacement["prompt"],
+                replacement["delta"],
+                e["timer_id"],
+                replacement["value"],
+                e["step_index"],
+                e["note"],
+                e["id"],
+                change.reason,
+                e["device_time"],
+                e["recorded_at"],
+            )
+        await audit.record(
+            user,
+            action="correct",
+            record_type="observation",
+            record_id=e["id"],
+            student_id=e["student_id"],
+            request_id=request_id,
+            detail={"reason": change.reason, "remove": change.remove},
+            conn=conn,
+        )
+        return UUID(str(e["session_id"]))
+
+
+def _replacement(e: asyncpg.Record, change: Correction) -> dict[str, Any] | None:
+    if change.remove:
+        return None
+    kind = e["kind"]
+    new = {"outcome": e["outcome"], "prompt": e["prompt"], "delta": e["delta"], "value": e["value"]}
+    if kind in ("trial", "step"):
+        if change.outcome is None and change.prompt is None:
+            raise ReviewConflict("Give the corrected answer or help level, or remove the entry.")
+        new["outcome"] = change.outcome or e["outcome"]
+        new["prompt"] = change.prompt or e["prompt"]
+    elif kind == "tally":
+        if change.delta is None:
+            raise ReviewConflict("Give the corrected count (+1 or -1), or remove the entry.")
+        new["delta"] = change.delta
+    elif kind == "rating":
+        if change.value is None:
+            raise ReviewConflict("Give the corrected rating, or remove the entry.")
+        if e["rating_max"] is not None and change.value > e["rating_max"]:
+            raise ReviewConflict(f"The rating must be between 0 and {e['rating_max']}.")
+        new["value"] = change.value
+    else:
+        raise ReviewConflict("This kind of entry can only be removed.")
+    if new == {
+        "outcome": e["outcome"],
+        "prompt": e["prompt"],
+        "delta": e["delta"],
+        "value": e["value"],
+    }:
+        raise ReviewConflict("The correction changes nothing.")
+    return new
+
+
+async def decide_proposed(
+    user: CurrentUser, observation_id: int, *, accept: bool, request_id: str | None = None
+) -> UUID:
+    """Accept or decline a pending correction (a late edit to an approved session)."""
+    async with db.transaction() as conn:
+        e = await _entry(conn, user, observation_id)
+        if e["state"] != "proposed":
+            raise ReviewConflict("This entry is not waiting for a decision.")
+        await conn.execute(
+            "UPDATE observation SET state = $2 WHERE id = $1",
+            observation_id,
+            "applied" if accept else "declined",
+        )
+        await audit.record(
+            user,
+            action="accept_correction" if accept else "decline_correction",
+            record_type="observation",
+            record_id=observation_id,
+            student_id=e["student_id"],
+            request_id=request_id,
+            conn=conn,
+        )
+        return UUID(str(e["session_id"]))
