@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     from server import cli_roster
 
     cli_roster.register(sub, COMMANDS)
+    from server import cli_notify
+
+    cli_notify.register(sub, COMMANDS)
     return parser
 
 
