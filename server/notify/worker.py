@@ -415,11 +415,11 @@ class NotificationWorker:
             thread = await conn.fetchval(
                 "SELECT thread_id FROM message WHERE id::text = $1", row["ref_id"]
             )
-            url = (
-                (f"/parent/messages/{thread}" if parent else f"/messages/{thread}")
-                if thread
-                else ("/parent" if parent else "/messages")
-            )
+            # Parents, aides and providers answer in the app (offline drafts); teachers
+            # and admins on the server-rendered message pages.
+            in_app = who.role in ("parent", "aide", "provider")
+            base = "/app/messages" if in_app else "/messages"
+            url = f"{base}/{thread}" if thread else base
         msg = payloads.compose(
             notification_id=topic,
             kind=row["kind"],
