@@ -42,6 +42,31 @@ _LONE_SURROGATE_ESCAPE = re.compile(
 )
 _NUL_ESCAPE = re.compile(rb"\\u0000")
 
+# msgspec decodes nesting by recursion and raises RecursionError (a 500) around a
+# thousand levels; no Tandem body nests more than a handful.
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(data: bytes, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deeply arrays and objects nest in `data` (brackets in strings do not count);
+    stops counting once past `limit`."""
+    if b"[" not in data and b"{" not in data:
+        return 0
+    skeleton = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in skeleton:
+        if byte in b"[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
 
 def raw_input_problem(data: bytes, *, urlencoded: bool = False) -> str | None:
     """Why these raw bytes (a JSON body, a form body or a query string) are refused."""
@@ -55,6 +80,8 @@ def raw_input_problem(data: bytes, *, urlencoded: bool = False) -> str | None:
         return "The request is not valid UTF-8."
     if not urlencoded and _LONE_SURROGATE_ESCAPE.search(data):
         return "Text may not contain unpaired surrogate characters."
+    if not urlencoded and json_depth(data) > MAX_JSON_DEPTH:
+        return f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
     return None
 
 
