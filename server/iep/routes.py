@@ -7,8 +7,9 @@ student scope (out of scope → 404) and writes the audit trail.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 from litestar import Request, get, patch, post
 from litestar.exceptions import ClientException, HTTPException
 from litestar.response import Redirect, Template
@@ -41,6 +42,20 @@ read_guard = role_in(*STAFF)
 edit_guard = role_in(*EDITORS)
 
 
+T = TypeVar("T")
+
+
+async def _json(request: Request[Any, Any, Any], kind: type[T]) -> T:
+    """The JSON body as `kind`, strictly: "30" is not a number and "false" is not a bool
+    (Litestar's own body parsing converts such strings)."""
+    try:
+        return msgspec.json.decode(await request.body(), type=kind)
+    except msgspec.ValidationError as exc:
+        raise ClientException(str(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ClientException(f"The body is not valid JSON: {exc}") from None
+
+
 def _rid(request: Request[Any, Any, Any]) -> str | None:
     value = request.scope.get("state", {}).get("request_id")
     return str(value) if value else None
@@ -71,9 +86,8 @@ async def api_student(request: Request[Any, Any, Any], student_id: Id) -> Studen
 
 
 @post("/api/students/{student_id:int}/ieps", guards=[edit_guard], tags=["ieps"])
-async def api_create_iep(
-    request: Request[Any, Any, Any], student_id: Id, data: IepIn
-) -> dict[str, int]:
+async def api_create_iep(request: Request[Any, Any, Any], student_id: Id) -> dict[str, int]:
+    data = await _json(request, IepIn)
     written = await service.create_iep(
         current_user(request), student_id, data, request_id=_rid(request)
     )
@@ -81,32 +95,30 @@ async def api_create_iep(
 
 
 @patch("/api/ieps/{iep_id:int}", guards=[edit_guard], tags=["ieps"])
-async def api_update_iep(
-    request: Request[Any, Any, Any], iep_id: Id, data: IepPatch
-) -> dict[str, int]:
+async def api_update_iep(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
+    data = await _json(request, IepPatch)
     await service.update_iep(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": iep_id}
 
 
 @post("/api/ieps/{iep_id:int}/goals", guards=[edit_guard], tags=["ieps"])
-async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id, data: GoalIn) -> dict[str, int]:
+async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
+    data = await _json(request, GoalIn)
     written = await service.add_goal(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": written.id}
 
 
 @patch("/api/goals/{goal_id:int}", guards=[edit_guard], tags=["ieps"])
-async def api_update_goal(
-    request: Request[Any, Any, Any], goal_id: Id, data: GoalPatch
-) -> dict[str, int]:
+async def api_update_goal(request: Request[Any, Any, Any], goal_id: Id) -> dict[str, int]:
+    data = await _json(request, GoalPatch)
     """Edit a goal; `{"active": false}` deactivates it (goals are never deleted)."""
     await service.update_goal(current_user(request), goal_id, data, request_id=_rid(request))
     return {"id": goal_id}
 
 
 @post("/api/goals/{goal_id:int}/objectives", guards=[edit_guard], tags=["ieps"])
-async def api_add_objective(
-    request: Request[Any, Any, Any], goal_id: Id, data: ObjectiveIn
-) -> dict[str, int]:
+async def api_add_objective(request: Request[Any, Any, Any], goal_id: Id) -> dict[str, int]:
+    data = await _json(request, ObjectiveIn)
     written = await service.add_objective(
         current_user(request), goal_id, data, request_id=_rid(request)
     )
@@ -114,9 +126,8 @@ async def api_add_objective(
 
 
 @post("/api/ieps/{iep_id:int}/accommodations", guards=[edit_guard], tags=["ieps"])
-async def api_add_accommodation(
-    request: Request[Any, Any, Any], iep_id: Id, data: AccommodationIn
-) -> dict[str, int]:
+async def api_add_accommodation(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
+    data = await _json(request, AccommodationIn)
     written = await service.add_accommodation(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
@@ -124,9 +135,8 @@ async def api_add_accommodation(
 
 
 @post("/api/ieps/{iep_id:int}/services", guards=[edit_guard], tags=["ieps"])
-async def api_add_service(
-    request: Request[Any, Any, Any], iep_id: Id, data: ServiceIn
-) -> dict[str, int]:
+async def api_add_service(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
+    data = await _json(request, ServiceIn)
     written = await service.add_service(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
