@@ -205,6 +205,13 @@ class NotificationWorker:
     async def process(self, row: asyncpg.Record, now: datetime) -> None:
         nid = row["id"]
         async with self.pool.acquire() as conn:
+            mine = await conn.fetchval(
+                "SELECT status = 'queued' FROM notification WHERE id = $1 AND leased_by = $2",
+                nid,
+                self.worker_id,
+            )
+            if not mine:
+                return  # already sent as part of a digest earlier in this batch
             who = await self.recipient(conn, row)
             if who is None or not who.active:
                 await self._finish(conn, [nid], "dropped", "recipient is no longer a member", now)
@@ -244,7 +251,8 @@ class NotificationWorker:
                         WHERE id IN (SELECT id FROM notification
                                       WHERE user_id = $1 AND status = 'queued' AND digest
                                         AND scheduled AND not_before <= $2 AND id <> $5
-                                        AND (lease_until IS NULL OR lease_until <= $2)
+                                        AND (lease_until IS NULL OR lease_until <= $2
+                                             OR leased_by = $4)
                                       FOR UPDATE SKIP LOCKED)
                     RETURNING id, student_id""",
                     who.user_id,
