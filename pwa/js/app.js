@@ -170,12 +170,15 @@ async function logout() {
 
 async function registerServiceWorker() {
   if (!('serviceWorker' in navigator)) return;
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  let controller = navigator.serviceWorker.controller;
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', async () => {
     // A new version took over (the user chose "Update now" here or in another tab):
-    // reload so old and new files never run together. Pending writes finish first.
-    if (!hadController || reloading) return;
+    // reload so old and new files never run together. Pending writes finish first. The
+    // very first worker taking control changes nothing: it serves the same files.
+    const previous = controller;
+    controller = navigator.serviceWorker.controller;
+    if (!previous || reloading) return;
     reloading = true;
     await Promise.allSettled([...app.inflight]);
     window.location.reload();
