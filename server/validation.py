@@ -36,11 +36,14 @@ Id = Annotated[int, Meta(ge=1, le=2**63 - 1)]
 MIN_DATE = date(1990, 1, 1)
 MAX_DATE = date(2100, 1, 1)
 
+# An escape counts only after an even number of backslashes: "\\u0000" in JSON is the
+# six characters \u0000 that someone typed, not a NUL.
+_ESCAPE_START = rb"(?<!\\)(?:\\\\)*"
 _LONE_SURROGATE_ESCAPE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    _ESCAPE_START + rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    rb"|" + _ESCAPE_START + rb"(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
 )
-_NUL_ESCAPE = re.compile(rb"\\u0000")
+_NUL_ESCAPE = re.compile(_ESCAPE_START + rb"\\u0000")
 
 # msgspec decodes nesting by recursion and raises RecursionError (a 500) around a
 # thousand levels; no Tandem body nests more than a handful.
