@@ -1,0 +1,228 @@
+"""Progress notes and the parent's pages: a plain-language summary in the parent's
+language, approved data only (pages, note, sync pull), read receipts, settings."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+
+from tests.access.review import make_session, observe, trials
+from tests.integration.test_sync import Device
+from tests.support.client import ApiClient
+from tests.support.factories import Classroom, Factory
+
+PAGE = {"accept": "text/html"}
+
+
+def approved_session_with_data(sql: psycopg.Connection[Any], room: Classroom) -> uuid.UUID:
+    sid = make_session(sql, room.student, room.aide, status="approved")
+    trials(
+        sql,
+        sid,
+        room.student,
+        room.aide,
+        [("correct", "independent"), ("correct", "independent"), ("incorrect", "verbal")],
+    )
+    observe(sql, sid, room.student, room.aide, "rating", goal="rating", value=4)
+    return sid
+
+
+def publish(
+    teacher: ApiClient, room: Classroom, session_ids: list[uuid.UUID], comment: str = ""
+) -> Any:
+    return teacher.post(
+        f"/teacher/review/students/{room.student.id}/notes",
+        data={"session_id": [str(s) for s in session_ids], "comment": comment},
+        headers=PAGE,
+    )
+
+
+def latest_note(sql: psycopg.Connection[Any], room: Classroom) -> int:
+    row = sql.execute(
+        "SELECT id FROM progress_note WHERE student_id = %s ORDER BY id DESC LIMIT 1",
+        (room.student.id,),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_note_reads_in_each_guardians_language_with_plain_words(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    abuela = factory.user("parent", language="es")
+    factory.guardian(abuela, classroom.student)
+    sid = approved_session_with_data(sql, classroom)
+    teacher = client_for(classroom.teacher)
+    preview = teacher.get(
+        f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE
+    ).text
+    assert "Practised 3 times in 1 session(s): 2 correct (67%)." in preview
+    r = publish(teacher, classroom, [sid], comment="<script>alert(1)</script> Great effort!")
+    assert r.status_code in (302, 303)
+    note_id = latest_note(sql, classroom)
+    queued = sql.execute(
+        "SELECT user_id FROM notification WHERE kind = 'progress_note' AND ref_id = %s",
+        (str(note_id),),
+    ).fetchall()
+    assert {q[0] for q in queued} == {classroom.parent.id, abuela.id}
+
+    english = client_for(classroom.parent).get(f"/parent/notes/{note_id}", headers=PAGE)
+    assert english.status_code == 200
+    assert 'lang="en"' in english.text
+    assert "Practised 3 times in 1 session(s): 2 correct (67%)." in english.text
+    assert "2 of the correct answers were done on their own, with no help." in english.text
+    assert "Scored 4.0 out of 5 on average" in english.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Great effort!" in english.text
+    assert "<script>alert(1)" not in english.text
+    assert "IEP goal" in english.text  # the one term used is explained
+
+    spanish = client_for(abuela).get(f"/parent/notes/{note_id}", headers=PAGE)
+    assert 'lang="es"' in spanish.text
+    assert "Practicó 3 veces en 1 sesión(es): 2 correctas (67 %)." in spanish.text
+    assert "Notas de progreso" in spanish.text
+    assert "Mensajes" in spanish.text
+    assert "meta del IEP" in spanish.text
+
+
+def test_read_receipts_show_who_has_not_read_a_note(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    dad = factory.user("parent", name="Dad Example")
+    factory.guardian(dad, classroom.student)
+    sid = approved_session_with_data(sql, classroom)
+    teacher = client_for(classroom.teacher)
+    publish(teacher, classroom, [sid])
+    note_id = latest_note(sql, classroom)
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE).text
+    assert page.count("not read yet") == 2
+    home = client_for(classroom.parent).get("/parent", headers=PAGE).text
+    assert f"/parent/notes/{note_id}" in home
+    assert "New" in home
+    client_for(classroom.parent).get(f"/parent/notes/{note_id}", headers=PAGE)
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE).text
+    assert page.count("not read yet") == 1
+    assert "Dad Example: <strong>not read yet</strong>" in page
+
+
+def test_publishing_needs_approved_unreported_sessions(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    teacher = client_for(classroom.teacher)
+    pending = make_session(sql, classroom.student, classroom.aide)
+    assert publish(teacher, classroom, [pending]).status_code == 409
+    sid = approved_session_with_data(sql, classroom)
+    assert publish(teacher, classroom, [sid]).status_code in (302, 303)
+    assert publish(teacher, classroom, [sid]).status_code == 409  # already in a note
+    count = sql.execute(
+        "SELECT count(*) FROM progress_note WHERE student_id = %s", (classroom.student.id,)
+    ).fetchone()
+    assert count is not None
+    assert count[0] == 1
+
+
+def test_parents_never_see_unapproved_data(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    approved = approved_session_with_data(sql, classroom)
+    observe(
+        sql,
+        approved,
+        classroom.student,
+        classroom.aide,
+        "note",
+        state="proposed",
+        note="PROPOSED-LATE-EDIT",
+    )
+    hidden: dict[str, uuid.UUID] = {}
+    for state in ("open", "pending", "rejected"):
+        sid = make_session(sql, classroom.student, classroom.aide, status=state)
+        observe(sql, sid, classroom.student, classroom.aide, "note", note=f"SECRET-{state}")
+        hidden[state] = sid
+    teacher = client_for(classroom.teacher)
+    publish(teacher, classroom, [approved, *hidden.values()])
+    note_id = latest_note(sql, classroom)
+    covered = sql.execute(
+        "SELECT session_ids FROM progress_note WHERE id = %s", (note_id,)
+    ).fetchone()
+    assert covered is not None
+    assert covered[0] == [approved]
+    parent = client_for(classroom.parent)
+    pages = [
+        parent.get("/parent", headers=PAGE).text,
+        parent.get(f"/parent/notes/{note_id}", headers=PAGE).text,
+        parent.get(f"/parent/students/{classroom.student.id}", headers=PAGE).text,
+    ]
+    for html in pages:
+        for marker in ("SECRET-", "PROPOSED-LATE-EDIT", *(str(s) for s in hidden.values())):
+            assert marker not in html
+    assert "Practised 3 times" in pages[2]  # the approved session is there
+    device = Device(parent)
+    pulled: dict[str, list[Any]] = {"sessions": [], "observations": []}
+    while True:
+        out = device.sync(pull=True)
+        for name in pulled:
+            pulled[name] += out["changes"][name]
+        if not out["has_more"]:
+            break
+    changes = pulled
+    session_ids = {s["id"] for s in changes["sessions"]}
+    assert str(approved) in session_ids
+    assert not session_ids & {str(s) for s in hidden.values()}
+    assert all(o["state"] == "applied" for o in changes["observations"])
+    assert "PROPOSED-LATE-EDIT" not in str(changes)
+    assert not any(str(s) in str(changes) for s in hidden.values())
+    # Another family's child: not found, and the refusal is audited.
+    other = client_for(classroom.parent).get(f"/parent/students/{classroom.other.id}", headers=PAGE)
+    assert other.status_code == 404
+
+
+def test_parent_settings_in_both_languages(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    parent = client_for(classroom.parent)
+    page = parent.get("/parent/settings", headers=PAGE).text
+    assert "Quiet hours" in page
+    assert "data-enable-notifications" in page
+    assert '<script type="module" src="/static/js/push.js">' in page
+    r = parent.post(
+        "/parent/settings",
+        data={
+            "notify_mode": "weekly",
+            "quiet_start": "20:30",
+            "quiet_end": "06:45",
+            "language": "es",
+            "timezone": "America/Los_Angeles",
+        },
+        headers=PAGE,
+    )
+    assert r.status_code in (302, 303)
+    row = sql.execute(
+        "SELECT notify_mode, quiet_start::text, quiet_end::text, language, timezone FROM app_user WHERE id = %s",
+        (classroom.parent.id,),
+    ).fetchone()
+    assert row == ("weekly", "20:30:00", "06:45:00", "es", "America/Los_Angeles")
+    page = parent.get("/parent/settings?done=saved", headers=PAGE).text
+    assert "Sus ajustes se guardaron." in page
+    assert "Horas de silencio" in page
+    for bad in (
+        {"timezone": "Mars/Olympus"},
+        {"quiet_start": "22:00", "quiet_end": ""},
+        {"notify_mode": "hourly"},
+        {"quiet_start": "25:00", "quiet_end": "06:00"},
+    ):
+        form = {"notify_mode": "daily", "language": "en", "timezone": "UTC", **bad}
+        assert parent.post("/parent/settings", data=form, headers=PAGE).status_code == 400
+    api = parent.put(
+        "/api/notify/preferences",
+        json={
+            "notify_mode": "immediate",
+            "language": "en",
+            "timezone": "UTC",
+            "quiet_start": None,
+            "quiet_end": None,
+        },
+    )
+    assert api.status_code == 200
+    assert api.json()["notify_mode"] == "immediate"
