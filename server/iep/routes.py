@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
-from litestar import Request, get, patch, post
+from litestar import MediaType, Request, get, patch, post
 from litestar.exceptions import ClientException, HTTPException
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
@@ -151,6 +151,7 @@ async def teacher_home(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
     students = await service.caseload(user, request_id=_rid(request))
     return Template(
+        media_type=MediaType.HTML,  # also when the handler returns a Redirect or a page
         template_name="teacher/home.html.j2",
         context={
             "students": students,
@@ -178,6 +179,7 @@ async def _student_page(
         raise HTTPException(status_code=404, detail=service.IEP_NOT_FOUND)
     may_edit = user.role in EDITORS
     return Template(
+        media_type=MediaType.HTML,  # also when the handler returns a Redirect or a page
         template_name="iep/student.html.j2",
         context={
             "student": record,
@@ -210,6 +212,7 @@ def _iep_form(
     error: str | None = None,
 ) -> Template:
     return Template(
+        media_type=MediaType.HTML,  # also when the handler returns a Redirect or a page
         template_name="iep/iep_form.html.j2",
         context={
             "student": student,
@@ -291,6 +294,7 @@ def _goal_form(
     objective_error: str | None = None,
 ) -> Template:
     return Template(
+        media_type=MediaType.HTML,  # also when the handler returns a Redirect or a page
         template_name="iep/goal_form.html.j2",
         context={
             "student": student,

@@ -67,6 +67,7 @@ class PageAudit(HTMLParser):
 def check_page(response: httpx.Response) -> PageAudit:
     """Every control labelled, one h1, no inline script or style, nothing third-party,
     every form carries the CSRF token."""
+    assert response.headers["content-type"].startswith("text/html"), response.headers
     audit = PageAudit()
     audit.feed(response.text)
     unlabelled = [c for c in audit.controls if c[1] is None or c[1] not in audit.labels]
