@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
@@ -13,9 +14,16 @@ from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
 from server.auth import invites, service
 from server.auth.cookies import login_cookies
 from server.auth.guards import current_user, role_in
-from server.auth.schemas import AcceptInviteForm, InviteIn, ResetLinkIn, ResetPasswordForm
+from server.auth.schemas import (
+    AcceptInviteForm,
+    CsrfOnlyForm,
+    FamilyInviteForm,
+    InviteIn,
+    ResetLinkIn,
+    ResetPasswordForm,
+)
 from server.auth.sessions import DEVICE_COOKIE, SESSION_COOKIE, read_cookie
-from server.validation import text_problem
+from server.validation import Id, text_problem
 
 
 def request_id(request: Request[Any, Any, Any]) -> str | None:
@@ -122,7 +130,58 @@ async def reset_password(
     return await _logged_in(request, await invites.accept_reset(token, password=data.password))
 
 
+FAMILY_STAFF = [role_in("admin", "teacher")]
+
+
+def _families_page(request: Request[Any, Any, Any], template: str, **context: Any) -> Template:
+    return Template(
+        template_name=f"invite/{template}.html.j2",
+        context={"me": current_user(request), **context},
+    )
+
+
+@get("/families", guards=FAMILY_STAFF, include_in_schema=False)
+async def families_page(request: Request[Any, Any, Any]) -> Template:
+    """A teacher's (or admin's) families: invite a parent, make a parent's reset link."""
+    rows = await invites.families(current_user(request), request_id=request_id(request))
+    return _families_page(request, "families", families=rows)
+
+
+@post("/families/invite", guards=FAMILY_STAFF, include_in_schema=False)
+async def families_invite(
+    request: Request[Any, Any, Any],
+    data: Annotated[FamilyInviteForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    problem = text_problem(data.name)
+    if problem:
+        raise HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=problem)
+    link = await invites.create_invite(
+        current_user(request),
+        email=data.email,
+        name=data.name,
+        role="parent",
+        student_id=data.student_id,
+        request_id=request_id(request),
+    )
+    return _families_page(request, "link", link=link)
+
+
+@post("/families/{user_id:int}/reset-link", guards=FAMILY_STAFF, include_in_schema=False)
+async def families_reset_link(
+    request: Request[Any, Any, Any],
+    user_id: Id,
+    data: Annotated[CsrfOnlyForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+) -> Template:
+    link = await invites.create_reset(
+        current_user(request), user_id, request_id=request_id(request)
+    )
+    return _families_page(request, "link", link=link)
+
+
 ROUTES = [
+    families_page,
+    families_invite,
+    families_reset_link,
     create_invite,
     create_reset_link,
     invite_page,

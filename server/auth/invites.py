@@ -517,3 +517,54 @@ async def accept_reset(token: str, *, password: str) -> Accepted:
             conn=conn,
         )
     return Accepted(user_id=int(link["user_id"]), school_id=int(link["school_id"]), role=str(role))
+
+
+class FamilyRow(msgspec.Struct, frozen=True, kw_only=True):
+    student_id: int
+    first_name: str
+    last_name: str
+    parents: list[dict[str, Any]]
+
+
+async def families(actor: CurrentUser, *, request_id: str | None = None) -> list[FamilyRow]:
+    """The students in the actor's scope with their current (unrevoked) guardians."""
+    async with db.connection() as conn:
+        rows = await conn.fetch(
+            """SELECT s.id, s.first_name, s.last_name, u.id AS parent_id, u.name, u.email,
+                      g.relationship
+                 FROM tandem_student_scope($1, $2, $3, now()) sc
+                 JOIN student s ON s.id = sc.student_id
+                 LEFT JOIN guardianship g ON g.student_id = s.id AND NOT g.revoked
+                      AND g.starts_at <= now() AND (g.ends_at IS NULL OR g.ends_at > now())
+                 LEFT JOIN app_user u ON u.id = g.parent_id AND u.is_active
+                ORDER BY lower(s.last_name), lower(s.first_name), s.id, u.name""",
+            actor.id,
+            actor.school_id,
+            actor.role,
+        )
+        await audit.record(
+            actor,
+            action="list",
+            record_type="guardians",
+            request_id=request_id,
+            detail={"student_ids": sorted({r["id"] for r in rows})},
+            conn=conn,
+        )
+    out: dict[int, FamilyRow] = {}
+    for r in rows:
+        row = out.setdefault(
+            r["id"],
+            FamilyRow(
+                student_id=r["id"], first_name=r["first_name"], last_name=r["last_name"], parents=[]
+            ),
+        )
+        if r["parent_id"] is not None:
+            row.parents.append(
+                {
+                    "id": r["parent_id"],
+                    "name": r["name"],
+                    "email": r["email"],
+                    "relationship": r["relationship"],
+                }
+            )
+    return list(out.values())

@@ -70,3 +70,14 @@ class AcceptInviteForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
 class ResetPasswordForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     password: LoginPassword
     csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")
+
+
+class FamilyInviteForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    email: Email
+    student_id: Id
+    name: OptionalName = ""
+    csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")
+
+
+class CsrfOnlyForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")

@@ -45,6 +45,16 @@ def _reset_link(ctx: Ctx, scope: Scope) -> Req:
     return Req("/api/reset-links", json={"user_id": parent.id})
 
 
+def _family_invite(ctx: Ctx, scope: Scope) -> Req:
+    email = f"family-{uuid.uuid4().hex[:8]}@example.test"
+    return Req("/families/invite", data={"email": email, "student_id": str(ctx.student(scope).id)})
+
+
+def _family_reset(ctx: Ctx, scope: Scope) -> Req:
+    user_id = _reset_link(ctx, scope).json["user_id"]
+    return Req(f"/families/{user_id}/reset-link", data={"_csrf_token": "form"})
+
+
 def _account_link(ctx: Ctx, kind: str, *, used: bool) -> str:
     """A link row with a known token (used links answer 410 and change nothing, so the
     matrix's shared clients keep their sessions)."""
@@ -123,6 +133,31 @@ ENTRIES = [
     Entry("GET", "/healthz", lambda c, s: Req("/healthz"), scoped=False, anonymous=200),
     Entry("POST", "/api/invites", _parent_invite, roles=("admin", "teacher"), ok=201),
     Entry("POST", "/api/reset-links", _reset_link, roles=("admin", "teacher"), ok=201),
+    Entry(
+        "GET",
+        "/families",
+        lambda c, s: Req("/families"),
+        roles=("admin", "teacher"),
+        scoped=False,
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
+    Entry(
+        "POST",
+        "/families/invite",
+        _family_invite,
+        roles=("admin", "teacher"),
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
+    Entry(
+        "POST",
+        "/families/{user_id:int}/reset-link",
+        _family_reset,
+        roles=("admin", "teacher"),
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
     Entry(
         "GET",
         "/invite/{token:str}",

@@ -4,6 +4,7 @@ header), other sessions ending on reset, mail when SMTP is set, the per-address 
 
 from __future__ import annotations
 
+import re
 import socketserver
 import threading
 import uuid
@@ -537,3 +538,45 @@ def test_links_are_emailed_when_smtp_is_configured(
     assert len(mails) == 1
     assert link["url"] in mails[0]
     assert "From: tandem@school.example" in mails[0]
+
+
+def test_teacher_families_page_invites_parents_and_makes_their_reset_links(
+    client_for: Any, classroom: Classroom, base_url: str, factory: Factory
+) -> None:
+    teacher = client_for(classroom.teacher)
+    page = teacher.get("/families", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert f"{classroom.student.first_name} {classroom.student.last_name}" in page.text
+    assert classroom.parent.email in page.text
+    assert classroom.other.last_name not in page.text  # not in the caseload
+    assert page.text.count("<form") == page.text.count('name="_csrf_token"')
+    email = fresh_email("gran")
+    made = teacher.post(
+        "/families/invite",
+        data={"email": email, "student_id": str(classroom.student.id), "name": "Gran"},
+        headers={"accept": "text/html"},
+    )
+    assert made.status_code == 200
+    url = re.search(r'value="(http[^"]+/invite/[^"]+)"', made.text)
+    assert url is not None
+    assert url.group(1).startswith(base_url)
+    c, _, r = accept(base_url, token_path(url.group(1)))
+    c.close()
+    assert r.headers["location"] == "/parent"
+    outside = teacher.post(
+        "/families/invite",
+        data={"email": fresh_email(), "student_id": str(classroom.other.id)},
+        headers={"accept": "text/html"},
+    )
+    assert outside.status_code == 404
+    reset = teacher.post(
+        f"/families/{classroom.parent.id}/reset-link", headers={"accept": "text/html"}
+    )
+    assert reset.status_code == 200
+    assert "/reset/" in reset.text
+    stranger = factory.user("parent")
+    factory.guardian(stranger, classroom.other)
+    refused = teacher.post(f"/families/{stranger.id}/reset-link", headers={"accept": "text/html"})
+    assert refused.status_code == 404
+    aide = client_for(classroom.aide)
+    assert aide.get("/families", headers={"accept": "text/html"}).status_code == 403
