@@ -7,11 +7,12 @@ student scope (out of scope → 404) and writes the audit trail.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import MediaType, Request, get, patch, post
 from litestar.exceptions import ClientException, HTTPException
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_400_BAD_REQUEST
@@ -198,7 +199,9 @@ async def _student_page(
 
 @get("/teacher/students/{student_id:int}", guards=[read_guard], include_in_schema=False)
 async def student_page(
-    request: Request[Any, Any, Any], student_id: Id, iep: Id | None = None
+    request: Request[Any, Any, Any],
+    student_id: Id,
+    iep: Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1)] = None,
 ) -> Template:
     """The student's current IEP (or, with ?iep=, an earlier one)."""
     return await _student_page(request, student_id, iep_id=iep)

@@ -308,6 +308,9 @@ def test_deep_nesting_huge_numbers_nan_and_wrong_types_are_400(
         r = method(url, json=body)
         assert_refused(r)
         assert r.json()["detail"], r.text
+    for query in ("abc", "0", "-1", "1" * 30, "1.5"):
+        assert_refused(teacher.get(u["page"] + "?iep=" + query, headers=HTML))
+    assert teacher.get(f"/teacher/students/{'9' * 30}", headers=HTML).status_code in (400, 404)
     assert_refused(teacher.post(u["add_goal"], content=b'{"area": ', headers=JSON))
     assert_refused(teacher.post(u["add_goal"], content=b"", headers=JSON))
     assert state(sql, classroom) == before
