@@ -17,7 +17,7 @@ Relationship = Annotated[str, Meta(min_length=1, max_length=40)]
 RevokeReason = Annotated[str, Meta(min_length=1, max_length=500)]
 CsrfField = Annotated[str, Meta(max_length=200)]
 # Form fields arrive as text; an empty optional field is "".
-OptionalId = Annotated[str, Meta(max_length=20, pattern=r"^[0-9]*$")]
+OptionalId = Annotated[str, Meta(max_length=18, pattern=r"^[0-9]*$")]
 OptionalDate = Annotated[str, Meta(max_length=10, pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
 
 
