@@ -450,3 +450,32 @@ def test_markup_in_any_text_field_is_rendered_as_text(
     record = teacher.get(f"/api/students/{classroom.student.id}")
     assert record.headers["content-type"].startswith("application/json")
     assert record.json()["first_name"] == script
+
+
+def test_security_headers_on_pages_api_and_refusals(
+    teacher: ApiClient, classroom: Classroom
+) -> None:
+    u = urls(classroom)
+    responses = {
+        "page": teacher.get(u["page"], headers=HTML),
+        "form error": teacher.post(u["goal_form"], data={"area": "x"}, headers=HTML),
+        "api": teacher.get(f"/api/students/{classroom.student.id}"),
+        "not found": teacher.get(f"/api/students/{classroom.other.id}"),
+        "nul": teacher.post(u["add_goal"], content=b'{"area": "\\u0000"}', headers=JSON),
+        "too large": teacher.post(u["add_goal"], content=b"x" * (LIMIT + 1), headers=JSON),
+        "nested page": teacher.post(
+            u["add_goal"], content=b"[" * 1000 + b"]" * 1000, headers={**JSON, **HTML}
+        ),
+    }
+    assert [r.status_code for r in responses.values()] == [200, 400, 200, 404, 400, 413, 400]
+    for name, r in responses.items():
+        csp = r.headers.get("content-security-policy", "")
+        assert "object-src 'none'" in csp, name
+        assert "frame-ancestors 'none'" in csp, name
+        assert "script-src 'self'" in csp, name
+        assert "unsafe-inline" not in csp, name
+        assert r.headers.get("x-content-type-options") == "nosniff", name
+        assert r.headers.get("cache-control") == "no-store", name
+    css = teacher.get("/static/iep/pages.css")
+    assert css.status_code == 200
+    assert css.headers["content-type"].startswith("text/css")
