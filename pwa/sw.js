@@ -102,7 +102,9 @@ self.addEventListener('notificationclick', (event) => {
       const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
       const open = windows.find((c) => new URL(c.url).origin === self.location.origin);
       if (open) {
-        await open.focus();
+        // Focus may be refused (a click the browser does not count as the user's); the
+        // window is still taken to the note.
+        await open.focus().catch(() => undefined);
         await open.navigate(target.href).catch(() => open.postMessage({ type: 'navigate', url: target.href }));
         return;
       }
