@@ -471,3 +471,34 @@ def test_a_service_provider_must_be_one_of_the_schools_providers(
         json={"service_type": "OT", "minutes": 30, "period": "week"},
     )
     assert r.status_code == 201
+
+
+def test_two_editors_activating_two_ieps_at_once_leave_one_active(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    teacher = client_for(classroom.teacher)
+    admin = client_for(classroom.admin)
+    sid = classroom.student.id
+    assert (
+        teacher.patch(
+            f"/api/ieps/{classroom.student.iep_id}", json={"status": "closed"}
+        ).status_code
+        == 200
+    )
+    for _ in range(5):
+        drafts = [new_iep(teacher, sid), new_iep(admin, sid)]
+        with ThreadPoolExecutor(2) as pool:
+            results = list(
+                pool.map(
+                    lambda pair: pair[0].patch(f"/api/ieps/{pair[1]}", json={"status": "active"}),
+                    zip((teacher, admin), drafts, strict=True),
+                )
+            )
+        assert sorted(r.status_code for r in results) == [200, 409]
+        active = sql.execute(
+            "SELECT id FROM iep WHERE student_id = %s AND status = 'active'", (sid,)
+        ).fetchall()
+        assert len(active) == 1
+        sql.execute("UPDATE iep SET status = 'closed' WHERE student_id = %s", (sid,))
