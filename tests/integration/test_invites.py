@@ -580,3 +580,25 @@ def test_teacher_families_page_invites_parents_and_makes_their_reset_links(
     assert refused.status_code == 404
     aide = client_for(classroom.aide)
     assert aide.get("/families", headers={"accept": "text/html"}).status_code == 403
+
+
+def test_an_invitation_used_five_times_at_once_makes_one_account(
+    client_for: Any, classroom: Classroom, base_url: str, sql: psycopg.Connection[Any]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = client_for(classroom.admin)
+    link = invite(admin, email=fresh_email("race"), role="aide").json()
+    path = token_path(link["url"])
+
+    def use(i: int) -> int:
+        c, _, r = accept(base_url, path, password=f"racing passphrase number {i}")
+        c.close()
+        return int(r.status_code)
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        statuses = sorted(pool.map(use, range(5)))
+    assert statuses == [303, 410, 410, 410, 410]
+    assert sql.execute(
+        "SELECT count(*) FROM app_user WHERE email = %s", (link["email"],)
+    ).fetchone() == (1,)
