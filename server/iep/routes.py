@@ -47,8 +47,11 @@ T = TypeVar("T")
 
 
 async def _json(request: Request[Any, Any, Any], kind: type[T]) -> T:
-    """The JSON body as `kind`, strictly: "30" is not a number and "false" is not a bool
-    (Litestar's own body parsing converts such strings)."""
+    """The JSON body as `kind`, strictly: "30" is not a number and "false" is not a bool.
+
+    Handlers also declare `data: kind` so the OpenAPI schema documents the body, but
+    Litestar converts bodies in lax mode (it accepts such strings); this decodes again,
+    strictly, and the handler uses this result."""
     try:
         return msgspec.json.decode(await request.body(), type=kind)
     except msgspec.ValidationError as exc:
@@ -87,8 +90,10 @@ async def api_student(request: Request[Any, Any, Any], student_id: Id) -> Studen
 
 
 @post("/api/students/{student_id:int}/ieps", guards=[edit_guard], tags=["ieps"])
-async def api_create_iep(request: Request[Any, Any, Any], student_id: Id) -> dict[str, int]:
-    data = await _json(request, IepIn)
+async def api_create_iep(
+    request: Request[Any, Any, Any], student_id: Id, data: IepIn
+) -> dict[str, int]:
+    data = await _json(request, IepIn)  # strictly: see _json
     written = await service.create_iep(
         current_user(request), student_id, data, request_id=_rid(request)
     )
@@ -96,30 +101,36 @@ async def api_create_iep(request: Request[Any, Any, Any], student_id: Id) -> dic
 
 
 @patch("/api/ieps/{iep_id:int}", guards=[edit_guard], tags=["ieps"])
-async def api_update_iep(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
-    data = await _json(request, IepPatch)
+async def api_update_iep(
+    request: Request[Any, Any, Any], iep_id: Id, data: IepPatch
+) -> dict[str, int]:
+    data = await _json(request, IepPatch)  # strictly: see _json
     await service.update_iep(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": iep_id}
 
 
 @post("/api/ieps/{iep_id:int}/goals", guards=[edit_guard], tags=["ieps"])
-async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
-    data = await _json(request, GoalIn)
+async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id, data: GoalIn) -> dict[str, int]:
+    data = await _json(request, GoalIn)  # strictly: see _json
     written = await service.add_goal(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": written.id}
 
 
 @patch("/api/goals/{goal_id:int}", guards=[edit_guard], tags=["ieps"])
-async def api_update_goal(request: Request[Any, Any, Any], goal_id: Id) -> dict[str, int]:
-    data = await _json(request, GoalPatch)
+async def api_update_goal(
+    request: Request[Any, Any, Any], goal_id: Id, data: GoalPatch
+) -> dict[str, int]:
     """Edit a goal; `{"active": false}` deactivates it (goals are never deleted)."""
+    data = await _json(request, GoalPatch)  # strictly: see _json
     await service.update_goal(current_user(request), goal_id, data, request_id=_rid(request))
     return {"id": goal_id}
 
 
 @post("/api/goals/{goal_id:int}/objectives", guards=[edit_guard], tags=["ieps"])
-async def api_add_objective(request: Request[Any, Any, Any], goal_id: Id) -> dict[str, int]:
-    data = await _json(request, ObjectiveIn)
+async def api_add_objective(
+    request: Request[Any, Any, Any], goal_id: Id, data: ObjectiveIn
+) -> dict[str, int]:
+    data = await _json(request, ObjectiveIn)  # strictly: see _json
     written = await service.add_objective(
         current_user(request), goal_id, data, request_id=_rid(request)
     )
@@ -127,8 +138,10 @@ async def api_add_objective(request: Request[Any, Any, Any], goal_id: Id) -> dic
 
 
 @post("/api/ieps/{iep_id:int}/accommodations", guards=[edit_guard], tags=["ieps"])
-async def api_add_accommodation(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
-    data = await _json(request, AccommodationIn)
+async def api_add_accommodation(
+    request: Request[Any, Any, Any], iep_id: Id, data: AccommodationIn
+) -> dict[str, int]:
+    data = await _json(request, AccommodationIn)  # strictly: see _json
     written = await service.add_accommodation(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
@@ -136,8 +149,10 @@ async def api_add_accommodation(request: Request[Any, Any, Any], iep_id: Id) -> 
 
 
 @post("/api/ieps/{iep_id:int}/services", guards=[edit_guard], tags=["ieps"])
-async def api_add_service(request: Request[Any, Any, Any], iep_id: Id) -> dict[str, int]:
-    data = await _json(request, ServiceIn)
+async def api_add_service(
+    request: Request[Any, Any, Any], iep_id: Id, data: ServiceIn
+) -> dict[str, int]:
+    data = await _json(request, ServiceIn)  # strictly: see _json
     written = await service.add_service(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
