@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -103,7 +104,21 @@ def run_worker(
                 await w.sender.aclose()
             await pool.close()
 
-    return asyncio.run(go())
+    # In its own thread: browser tests call this with Playwright's loop running here.
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["claimed"] = asyncio.run(go())
+        except BaseException as exc:  # Killed included: re-raised in the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return int(outcome["claimed"])
 
 
 def subscribe(client: ApiClient, sub: LocalSubscription) -> None:
