@@ -16,6 +16,7 @@ from server import db
 from server.audit import service as audit
 from server.auth.sessions import CurrentUser
 from server.collect.summary import summarise
+from server.messages.service import ensure_student_thread
 from server.notify.outbox import enqueue
 
 NOTE_NOT_FOUND = "No such progress note."
@@ -102,6 +103,8 @@ async def publish(
             json.dumps(summary),
             comment,
         )
+        # The family answers a note in the student's conversation: make sure it exists.
+        await ensure_student_thread(conn, user.school_id, student_id, user.id)
         recipients = [g["id"] for g in await guardians(conn, user.school_id, student_id)]
         await enqueue(
             conn,
@@ -203,6 +206,10 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
         )
         if row is None:
             raise NotFoundException(NOTE_NOT_FOUND)
+        thread_id = await conn.fetchval(
+            "SELECT id FROM message_thread WHERE student_id = $1 ORDER BY id LIMIT 1",
+            row["student_id"],
+        )
         if user.role == "parent":
             await conn.execute(
                 """INSERT INTO progress_note_read (note_id, user_id) VALUES ($1, $2)
@@ -210,7 +217,7 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
                 note_id,
                 user.id,
             )
-    return _note(row)
+    return {**_note(row), "thread_id": thread_id}
 
 
 async def approved_data(student_id: int) -> list[dict[str, Any]]:
