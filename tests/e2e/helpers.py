@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ def login(page: Page, base_url: str, user: User, next_path: str = "/app") -> Non
     page.fill("#email", user.email)
     page.fill("#password", PASSWORD)
     with page.expect_navigation():
-        page.click("button[type=submit]")
+        # The login form's own button: a logged-in page also has a "Log out" form.
+        page.click("form[action='/login'] button[type=submit]")
+    assert "/login" not in page.url, f"login as {user.email} failed: {page.url}"
 
 
 def server_down(page: Page, base_url: str) -> None:
@@ -63,16 +66,16 @@ def sync_now(page: Page) -> Any:
     return page.evaluate("() => import('/static/js/app.js').then((m) => m.flushNow())")
 
 
-def wait_synced(page: Page, timeout: float = 20_000) -> None:
-    page.wait_for_function(
-        """async () => {
-            const m = await import('/static/js/app.js');
-            const r = await m.flushNow();
-            return r && r.state === 'ok' && r.pending === 0;
-        }""",
-        timeout=timeout,
-        polling=500,
-    )
+def wait_synced(page: Page, timeout: float = 20.0) -> None:
+    """Flush from this page until the server acknowledged everything."""
+    deadline = time.monotonic() + timeout
+    result: Any = None
+    while time.monotonic() < deadline:
+        result = sync_now(page)
+        if result and result.get("state") == "ok" and result.get("pending") == 0:
+            return
+        page.wait_for_timeout(300)
+    raise AssertionError(f"the outbox did not drain: last flush {result}")
 
 
 def block_sync(page_or_context: Any) -> None:
@@ -82,3 +85,11 @@ def block_sync(page_or_context: Any) -> None:
 
 def unblock_sync(page_or_context: Any) -> None:
     page_or_context.unroute("**/api/sync")
+
+
+def wait_saved(page: Page) -> None:
+    """Wait until every tap's IndexedDB transaction has committed (before closing a page:
+    closing it mid-commit is a crash test of the browser, not of the app)."""
+    page.evaluate(
+        "() => import('/static/js/app.js').then((m) => Promise.allSettled([...m.app.inflight]))"
+    )

@@ -10,7 +10,15 @@ from typing import Any
 import psycopg
 from playwright.sync_api import BrowserContext, Page
 
-from tests.e2e.helpers import login, open_app, pending, server_down, wait_controlled, wait_synced
+from tests.e2e.helpers import (
+    login,
+    open_app,
+    pending,
+    server_down,
+    wait_controlled,
+    wait_saved,
+    wait_synced,
+)
 from tests.support.factories import Factory
 from tests.support.servers import AppServer
 
@@ -76,7 +84,7 @@ def test_offline_cold_start_record_reopen_then_sync_exactly(
         page.wait_for_function(
             "() => document.querySelector('#sync-status').dataset.pending === '51'"
         )
-        page.wait_for_timeout(300)  # let the last IndexedDB commits land before the "kill"
+        wait_saved(page)
         page.close()
 
         page = context.new_page()
