@@ -325,7 +325,15 @@ async def _merge(
     if new_ops:
         batch = Batch(user=user, client_id=client_id, device_id=device_id, now=now, offset=offset)
         judged = await _judge_all(conn, batch, new_ops, sent_at_valid=sent_at_valid)
-        await _write(conn, batch, judged, request_id=request_id)
+        last_seq = new_ops[-1].seq
+        await _write(
+            conn,
+            batch,
+            judged,
+            last_seq=last_seq,
+            app_version=req.app_version,
+            request_id=request_id,
+        )
         for j in judged:
             status = "applied" if j.outcome == "applied" else j.outcome
             results[j.op.seq] = OpResult(
@@ -335,15 +343,6 @@ async def _merge(
                 code=j.code,
                 reason=j.reason,
             )
-        last_seq = new_ops[-1].seq
-        await conn.execute(
-            "UPDATE sync_client SET last_seq = $2, last_sync_at = $3, app_version = $4 "
-            "WHERE client_id = $1",
-            client_id,
-            last_seq,
-            now,
-            req.app_version,
-        )
     return [results[s] for s in order], stopped, last_seq
 
 
@@ -368,10 +367,70 @@ def _replay(op: OpIn, entry: tuple[UUID, bytes]) -> OpResult:
     return OpResult(seq=op.seq, op_id=op.op_id, status="duplicate")
 
 
+PREFETCH_SQL = """
+WITH used AS (
+    SELECT op_id FROM sync_op
+     WHERE op_id = ANY($1::uuid[]) AND code IS DISTINCT FROM 'op_id_conflict'),
+tgt AS (
+    SELECT op_id, student_id, session_id, goal_id, kind, user_id FROM observation
+     WHERE op_id = ANY($2::uuid[]) AND school_id = $3),
+voided AS (
+    SELECT voids_op_id FROM observation
+     WHERE voids_op_id = ANY($2::uuid[]) AND state <> 'declined'),
+ses AS (
+    -- Locked in id order: a teacher approving meanwhile waits for this batch.
+    SELECT id, school_id, student_id, staff_id, service_id, review_status, closed_at
+      FROM data_session
+     WHERE id = ANY($4::uuid[]) OR id IN (SELECT session_id FROM tgt)
+     ORDER BY id FOR UPDATE),
+timers AS (
+    SELECT DISTINCT ON (timer_id) timer_id, goal_id FROM observation
+     WHERE timer_id = ANY($5::uuid[]) AND kind = 'timer_start' AND user_id = $6
+     ORDER BY timer_id, recorded_at),
+goals AS (
+    SELECT g.id, g.student_id, g.measurement, g.rating_max,
+           jsonb_array_length(g.task_steps) AS steps, g.active AND i.status = 'active' AS usable
+      FROM goal g JOIN iep i ON i.id = g.iep_id
+     WHERE g.id = ANY($7::bigint[]) AND g.school_id = $3),
+services AS (
+    SELECT id, student_id FROM service WHERE id = ANY($8::bigint[]) AND school_id = $3),
+students AS (
+    SELECT s.id, (SELECT min(i.start_date) FROM iep i WHERE i.student_id = s.id) AS start
+      FROM student s
+     WHERE (s.id = ANY($9::bigint[]) OR s.id IN (SELECT student_id FROM ses))
+       AND s.school_id = $3),
+pairs AS (
+    SELECT DISTINCT coalesce(t.stu, ses.student_id, tgt.student_id) AS sid, t.at
+      FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::timestamptz[])
+             AS t(sess, stu, target, at)
+      LEFT JOIN ses ON ses.id = t.sess
+      LEFT JOIN tgt ON tgt.op_id = t.target),
+scope AS (
+    -- Permission at the time each op was recorded, through the one scope rule.
+    SELECT p.sid, p.at FROM pairs p
+     WHERE p.sid IS NOT NULL
+       AND EXISTS (SELECT 1 FROM tandem_student_scope($6, $3, $14, p.at) sc
+                    WHERE sc.student_id = p.sid))
+SELECT (SELECT array_agg(op_id) FROM used) AS used,
+       (SELECT array_agg(row(op_id, student_id, session_id, goal_id, kind, user_id)) FROM tgt)
+           AS targets,
+       (SELECT array_agg(voids_op_id) FROM voided) AS voided,
+       (SELECT array_agg(row(id, school_id, student_id, staff_id, service_id, review_status,
+                             closed_at)) FROM ses) AS sessions,
+       (SELECT array_agg(row(timer_id, goal_id)) FROM timers) AS timers,
+       (SELECT array_agg(row(id, student_id, measurement, rating_max, steps, usable)) FROM goals)
+           AS goals,
+       (SELECT array_agg(row(id, student_id)) FROM services) AS services,
+       (SELECT array_agg(row(id, start)) FROM students) AS students,
+       (SELECT array_agg(row(sid, at)) FROM scope) AS scope
+"""
+
+
 async def _judge_all(
     conn: asyncpg.Connection, b: Batch, ops: list[OpIn], *, sent_at_valid: bool
 ) -> list[Judged]:
-    # Pass 1: decode, size, time, and gather what to prefetch.
+    # Pass 1: decode, size and time; gather every id to look up, and for each op the
+    # (session | student | undo target, recorded time) whose permission to check.
     decoded: list[tuple[Judged, Any]] = []
     session_ids: set[UUID] = set()
     goal_ids: set[int] = set()
@@ -379,148 +438,99 @@ async def _judge_all(
     student_ids: set[int] = set()
     targets: set[UUID] = set()
     timer_ids: set[UUID] = set()
+    opened: dict[UUID, int] = {}  # sessions opened in this batch -> student
+    op_sessions: dict[UUID, UUID] = {}  # ops of this batch -> their session
+    p_sess: list[UUID | None] = []
+    p_stu: list[int | None] = []
+    p_target: list[UUID | None] = []
+    p_at: list[datetime] = []
     for op in ops:
         j = Judged(op=op, hash=body_hash(op), outcome="applied")
-        decoded.append((j, _decode(j, b, sent_at_valid)))
-        data = decoded[-1][1]
+        data = _decode(j, b, sent_at_valid)
+        decoded.append((j, data))
         if data is None:
             continue
-        sid = getattr(data, "session_id", None)
-        if sid is not None:
-            session_ids.add(sid)
-        gid = getattr(data, "goal_id", None)
-        if isinstance(gid, int):
-            goal_ids.add(gid)
+        sess: UUID | None = getattr(data, "session_id", None)
+        stu: int | None = None
+        target: UUID | None = None
         if isinstance(data, SessionOpen):
             student_ids.add(data.student_id)
+            opened.setdefault(data.session_id, data.student_id)
+            stu, sess = data.student_id, None
             if data.service_id is not None:
                 service_ids.add(data.service_id)
         elif isinstance(data, Undo):
             targets.add(data.target_op_id)
+            target = data.target_op_id
+            sess = op_sessions.get(target)
         elif isinstance(data, TimerStop):
             timer_ids.add(data.timer_id)
+        if sess is not None:
+            session_ids.add(sess)
+            op_sessions[op.op_id] = sess
+            stu = opened.get(sess)
+        gid = getattr(data, "goal_id", None)
+        if isinstance(gid, int):
+            goal_ids.add(gid)
+        if j.recorded_at is not None and b.user.role in RECORDING_ROLES:
+            p_sess.append(sess)
+            p_stu.append(stu)
+            p_target.append(target)
+            p_at.append(j.recorded_at)
 
     user = b.user
-    used_ids = {
-        r["op_id"]
-        for r in await conn.fetch(
-            "SELECT op_id FROM sync_op WHERE op_id = ANY($1::uuid[]) "
-            "AND code IS DISTINCT FROM 'op_id_conflict'",
-            [op.op_id for op in ops],
+    row = await conn.fetchrow(
+        PREFETCH_SQL,
+        [op.op_id for op in ops],
+        list(targets),
+        user.school_id,
+        list(session_ids),
+        list(timer_ids),
+        user.id,
+        list(goal_ids),
+        list(service_ids),
+        list(student_ids),
+        p_sess,
+        p_stu,
+        p_target,
+        p_at,
+        user.role,
+    )
+    assert row is not None
+    used_ids: set[UUID] = set(row["used"] or ())
+    for op_id, student_id, session_id, goal_id, kind, owner in row["targets"] or ():
+        b.observations[op_id] = (student_id, session_id, goal_id, kind, owner)
+    b.voided = set(row["voided"] or ())
+    for sid, school_id, student_id, staff_id, service_id, review_status, closed_at in (
+        row["sessions"] or ()
+    ):
+        b.sessions[sid] = SessionState(
+            id=sid,
+            school_id=school_id,
+            student_id=student_id,
+            staff_id=staff_id,
+            service_id=service_id,
+            review_status=review_status,
+            closed_at=closed_at,
         )
-    }
-    if targets:
-        for r in await conn.fetch(
-            """SELECT op_id, student_id, session_id, goal_id, kind, user_id FROM observation
-                WHERE op_id = ANY($1::uuid[]) AND school_id = $2""",
-            list(targets),
-            user.school_id,
-        ):
-            b.observations[r["op_id"]] = (
-                r["student_id"],
-                r["session_id"],
-                r["goal_id"],
-                r["kind"],
-                r["user_id"],
-            )
-            session_ids.add(r["session_id"])
-        b.voided = {
-            r["voids_op_id"]
-            for r in await conn.fetch(
-                "SELECT voids_op_id FROM observation WHERE voids_op_id = ANY($1::uuid[]) "
-                "AND state <> 'declined'",
-                list(targets),
-            )
-        }
-    if session_ids:
-        # Locked in id order: a teacher approving meanwhile waits for this batch.
-        for r in await conn.fetch(
-            """SELECT id, school_id, student_id, staff_id, service_id, review_status, closed_at
-                 FROM data_session WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE""",
-            list(session_ids),
-        ):
-            b.sessions[r["id"]] = SessionState(
-                id=r["id"],
-                school_id=r["school_id"],
-                student_id=r["student_id"],
-                staff_id=r["staff_id"],
-                service_id=r["service_id"],
-                review_status=r["review_status"],
-                closed_at=r["closed_at"],
-            )
-            student_ids.add(r["student_id"])
-    if timer_ids:
-        for r in await conn.fetch(
-            """SELECT DISTINCT ON (timer_id) timer_id, goal_id FROM observation
-                WHERE timer_id = ANY($1::uuid[]) AND kind = 'timer_start' AND user_id = $2
-                ORDER BY timer_id, recorded_at""",
-            list(timer_ids),
-            user.id,
-        ):
-            b.timer_goals[r["timer_id"]] = r["goal_id"]
-    if goal_ids:
-        for r in await conn.fetch(
-            """SELECT g.id, g.student_id, g.measurement, g.rating_max,
-                      jsonb_array_length(g.task_steps) AS steps,
-                      g.active AND i.status = 'active' AS usable
-                 FROM goal g JOIN iep i ON i.id = g.iep_id
-                WHERE g.id = ANY($1::bigint[]) AND g.school_id = $2""",
-            list(goal_ids),
-            user.school_id,
-        ):
-            b.goals[r["id"]] = GoalInfo(
-                id=r["id"],
-                student_id=r["student_id"],
-                measurement=r["measurement"],
-                rating_max=r["rating_max"],
-                steps=r["steps"],
-                usable=r["usable"],
-            )
-    if service_ids:
-        for r in await conn.fetch(
-            "SELECT id, student_id FROM service WHERE id = ANY($1::bigint[]) AND school_id = $2",
-            list(service_ids),
-            user.school_id,
-        ):
-            b.services[r["id"]] = r["student_id"]
-    if student_ids:
-        for r in await conn.fetch(
-            """SELECT s.id, (SELECT min(i.start_date) FROM iep i WHERE i.student_id = s.id) AS start
-                 FROM student s WHERE s.id = ANY($1::bigint[]) AND s.school_id = $2""",
-            list(student_ids),
-            user.school_id,
-        ):
-            b.students[r["id"]] = r["start"]
-
-    # Pass 2: who is each op about, and when? One scope query for every pair.
-    pairs: set[tuple[int, datetime]] = set()
-    opened: dict[UUID, int] = {}
-    op_students: dict[UUID, int] = {}
-    for j, data in decoded:
-        if data is None or j.recorded_at is None:
-            continue
-        student = _student_of(b, data, opened, op_students)
-        if isinstance(data, SessionOpen):
-            opened.setdefault(data.session_id, data.student_id)
-        if student is not None:
-            op_students[j.op.op_id] = student
-            pairs.add((student, j.recorded_at))
-    if pairs and user.role in RECORDING_ROLES:
-        plist = sorted(pairs)
-        rows = await conn.fetch(
-            """SELECT t.sid, t.at
-                 FROM unnest($1::bigint[], $2::timestamptz[]) AS t(sid, at)
-                WHERE EXISTS (SELECT 1 FROM tandem_student_scope($3, $4, $5, t.at) sc
-                               WHERE sc.student_id = t.sid)""",
-            [p[0] for p in plist],
-            [p[1] for p in plist],
-            user.id,
-            user.school_id,
-            user.role,
+    for timer_id, goal_id in row["timers"] or ():
+        b.timer_goals[timer_id] = goal_id
+    for gid, student_id, measurement, rating_max, steps, usable in row["goals"] or ():
+        b.goals[gid] = GoalInfo(
+            id=gid,
+            student_id=student_id,
+            measurement=measurement,
+            rating_max=rating_max,
+            steps=steps,
+            usable=usable,
         )
-        b.in_scope = {(r["sid"], r["at"]) for r in rows}
+    for service_id, student_id in row["services"] or ():
+        b.services[service_id] = student_id
+    for student_id, start in row["students"] or ():
+        b.students[student_id] = start
+    b.in_scope = {(sid, at) for sid, at in row["scope"] or ()}
 
-    # Pass 3: judge in seq order against the batch's evolving state.
+    # Pass 2: judge in seq order against the batch's evolving state.
     out: list[Judged] = []
     for j, data in decoded:
         if j.outcome == "applied" and j.op.op_id in used_ids:
@@ -579,22 +589,6 @@ def _decode(j: Judged, b: Batch, sent_at_valid: bool) -> Any:
         )
         return None
     return data
-
-
-def _student_of(
-    b: Batch, data: Any, opened: dict[UUID, int], op_students: dict[UUID, int]
-) -> int | None:
-    if isinstance(data, SessionOpen):
-        return data.student_id
-    if isinstance(data, Undo):
-        target = b.observations.get(data.target_op_id)
-        return op_students.get(data.target_op_id) if target is None else target[0]
-    sid = getattr(data, "session_id", None)
-    if sid is not None:
-        if sid in b.sessions:
-            return b.sessions[sid].student_id
-        return opened.get(sid)
-    return None
 
 
 FORBIDDEN = "No such student, or you may not record for them at that time."
@@ -681,7 +675,8 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
         if s.closed_at is None:
             s.closed_at = j.recorded_at
             s.review_status = "pending" if s.review_status == "open" else s.review_status
-            b.closes.append((s.id, j.recorded_at))
+            if not s.new:  # a session opened in this batch is inserted closed
+                b.closes.append((s.id, j.recorded_at))
         return
     if isinstance(data, (TrialRecord, TallyAdd, RatingRecord, StepRecord)):
         g = _goal_for(b, s, data.goal_id, j.op.type)
@@ -760,69 +755,79 @@ def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return cols
 
 
+WRITE_SQL = """
+WITH new_sessions AS (
+    INSERT INTO data_session (id, school_id, student_id, staff_id, service_id, device_id,
+                              client_id, opened_at, captured_offline, closed_at, review_status)
+    SELECT t.id, $1, t.student_id, $2, t.service_id, $3, $4, t.opened_at, t.offline,
+           t.closed_at, t.review_status
+      FROM unnest($5::uuid[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[],
+                  $10::timestamptz[], $11::text[])
+             AS t(id, student_id, service_id, opened_at, offline, closed_at, review_status)
+    RETURNING 1),
+observations AS (
+    INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
+                             client_id, kind, outcome, prompt, delta, timer_id, value,
+                             step_index, note, voids_op_id, state, device_time, recorded_at)
+    SELECT t.op_id, $1, t.student_id, t.session_id, t.goal_id, $2, $4, t.kind, t.outcome,
+           t.prompt, t.delta, t.timer_id, t.value, t.step_index, t.note, t.voids, t.state,
+           t.device_time, t.recorded_at
+      FROM unnest($12::uuid[], $13::bigint[], $14::uuid[], $15::bigint[], $16::text[],
+                  $17::text[], $18::text[], $19::smallint[], $20::uuid[], $21::int[],
+                  $22::smallint[], $23::text[], $24::uuid[], $25::text[], $26::timestamptz[],
+                  $27::timestamptz[])
+             AS t(op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta,
+                  timer_id, value, step_index, note, voids, state, device_time, recorded_at)
+    RETURNING 1),
+closes AS (
+    UPDATE data_session d
+       SET closed_at = t.at,
+           review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
+                                ELSE d.review_status END
+      FROM unnest($28::uuid[], $29::timestamptz[]) AS t(id, at)
+     WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'
+    RETURNING 1),
+ledger AS (
+    INSERT INTO sync_op (client_id, seq, op_id, school_id, user_id, op_type, body_hash,
+                         outcome, code, reason, device_time, recorded_at, received_at)
+    SELECT $4, t.seq, t.op_id, $1, $2, t.op_type, t.body_hash, t.outcome, t.code, t.reason,
+           t.device_time, t.recorded_at, $30
+      FROM unnest($31::bigint[], $32::uuid[], $33::text[], $34::bytea[], $35::text[],
+                  $36::text[], $37::text[], $38::timestamptz[], $39::timestamptz[])
+             AS t(seq, op_id, op_type, body_hash, outcome, code, reason, device_time,
+                  recorded_at)
+    RETURNING 1)
+UPDATE sync_client SET last_seq = $40, last_sync_at = $30, app_version = $41
+ WHERE client_id = $4
+"""
+
+
 async def _write(
-    conn: asyncpg.Connection, b: Batch, judged: list[Judged], *, request_id: str | None
+    conn: asyncpg.Connection,
+    b: Batch,
+    judged: list[Judged],
+    *,
+    last_seq: int,
+    app_version: str,
+    request_id: str | None,
 ) -> None:
+    """Every effect of the batch, its ledger rows and the client's last_seq: one statement."""
     user = b.user
-    if b.new_sessions:
-        rows = [
-            (
-                s.id,
-                s.student_id,
-                s.service_id,
-                b.new_session_times[s.id],
-                b.now - b.new_session_times[s.id] > OFFLINE_AFTER,
-            )
-            for s in b.new_sessions
-        ]
-        c = _columns(rows, 5)
-        await conn.execute(
-            """INSERT INTO data_session (id, school_id, student_id, staff_id, service_id,
-                                         device_id, client_id, opened_at, captured_offline)
-               SELECT t.id, $6, t.student_id, $7, t.service_id, $8, $9, t.opened_at, t.offline
-                 FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::timestamptz[],
-                             $5::boolean[]) AS t(id, student_id, service_id, opened_at, offline)""",
-            *c,
-            user.school_id,
-            user.id,
-            b.device_id,
-            b.client_id,
-        )
-    if b.obs_rows:
-        c = _columns(b.obs_rows, 16)
-        await conn.execute(
-            """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
-                                        client_id, kind, outcome, prompt, delta, timer_id, value,
-                                        step_index, note, voids_op_id, state, device_time,
-                                        recorded_at)
-               SELECT t.op_id, $17, t.student_id, t.session_id, t.goal_id, $18, $19, t.kind,
-                      t.outcome, t.prompt, t.delta, t.timer_id, t.value, t.step_index, t.note,
-                      t.voids, t.state, t.device_time, t.recorded_at
-                 FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::bigint[], $5::text[],
-                             $6::text[], $7::text[], $8::smallint[], $9::uuid[], $10::int[],
-                             $11::smallint[], $12::text[], $13::uuid[], $14::text[],
-                             $15::timestamptz[], $16::timestamptz[])
-                   AS t(op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta,
-                        timer_id, value, step_index, note, voids, state, device_time,
-                        recorded_at)""",
-            *c,
-            user.school_id,
-            user.id,
-            b.client_id,
-        )
-    if b.closes:
-        c = _columns(b.closes, 2)
-        await conn.execute(
-            """UPDATE data_session d
-                  SET closed_at = t.at,
-                      review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
-                                           ELSE d.review_status END
-                 FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, at)
-                WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'""",
-            *c,
-        )
+    # Messages and drafts go through the messages service (rare; each in a savepoint).
     for j, data in b.message_ops:
         await _message_op(conn, b, j, data, request_id=request_id)
+    sessions = [
+        (
+            s.id,
+            s.student_id,
+            s.service_id,
+            b.new_session_times[s.id],
+            b.now - b.new_session_times[s.id] > OFFLINE_AFTER,
+            s.closed_at,
+            s.review_status,
+        )
+        for s in b.new_sessions
+    ]
     ledger = [
         (
             j.op.seq,
@@ -837,21 +842,19 @@ async def _write(
         )
         for j in judged
     ]
-    c = _columns(ledger, 9)
     await conn.execute(
-        """INSERT INTO sync_op (client_id, seq, op_id, school_id, user_id, op_type, body_hash,
-                                outcome, code, reason, device_time, recorded_at, received_at)
-           SELECT $10, t.seq, t.op_id, $11, $12, t.op_type, t.body_hash, t.outcome, t.code,
-                  t.reason, t.device_time, t.recorded_at, $13
-             FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[], $5::text[],
-                         $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
-               AS t(seq, op_id, op_type, body_hash, outcome, code, reason, device_time,
-                    recorded_at)""",
-        *c,
-        b.client_id,
+        WRITE_SQL,
         user.school_id,
         user.id,
+        b.device_id,
+        b.client_id,
+        *_columns(sessions, 7),
+        *_columns(b.obs_rows, 16),
+        *_columns(b.closes, 2),
         b.now,
+        *_columns(ledger, 9),
+        last_seq,
+        app_version,
     )
     # The audit trail: one row per student written in this batch, and every refusal.
     written: dict[int, int] = {}
