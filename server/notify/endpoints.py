@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -117,6 +118,10 @@ async def check_resolved(endpoint: Endpoint) -> None:
     """Refuse an endpoint whose host now resolves to a non-public address."""
     if endpoint.insecure_local:
         return  # listed loopback test service, admitted by check_static
+    key = (endpoint.host, endpoint.port)
+    checked = _resolved_ok.get(key)
+    if checked is not None and time.monotonic() - checked < RESOLVE_CACHE_S:
+        return
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(endpoint.host, endpoint.port, type=socket.SOCK_STREAM)
@@ -125,7 +130,15 @@ async def check_resolved(endpoint: Endpoint) -> None:
     for info in infos:
         address = str(info[4][0])
         if not _is_public(address):
+            _resolved_ok.pop(key, None)
             raise EndpointRefused("The push endpoint resolves to a private address.")
+    _resolved_ok[key] = time.monotonic()
+
+
+# A push service's host that resolved to public addresses is trusted for a minute (a
+# fan-out to thousands of endpoints on one host resolves it once).
+RESOLVE_CACHE_S = 60.0
+_resolved_ok: dict[tuple[str, int], float] = {}
 
 
 async def check(

@@ -2,7 +2,8 @@
 
 pywebpush's own senders follow redirects, default to TTL 0 and no timeout, and post to
 whatever URL they are given. So WebPusher only encrypts here; the POST goes through one
-reused httpx client that never follows redirects and has a timeout, after the endpoint
+reused aiohttp session (keep-alive connections, C HTTP parser, no proxy from the
+environment) that never follows redirects and has a timeout, after the endpoint
 is checked again (allowed host, public address) right before sending.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 from pywebpush import WebPusher
 
 from server.notify.endpoints import EndpointRefused, check_resolved, check_static
@@ -106,17 +107,24 @@ class PushSender:
         self.allowed_hosts = allowed_hosts
         self.allow_insecure_local = allow_insecure_local
         self.executor = executor
-        self.client = httpx.AsyncClient(
-            follow_redirects=False,
-            timeout=httpx.Timeout(timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
-            trust_env=False,  # no proxy from the environment sees our pushes
-        )
+        self.timeout_s = timeout_s
+        self.max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        # Created on first use, inside the running loop; reused for every push.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=60),
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                trust_env=False,
+                auto_decompress=False,
+            )
+        return self._session
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     def prepare(
         self,
@@ -183,16 +191,18 @@ class PushSender:
         except InvalidKeys as exc:
             return SendResult(Outcome.REFUSED, detail=str(exc))
         try:
-            response = await self.client.post(sub.endpoint, content=body, headers=headers)
-        except httpx.TimeoutException:
+            async with self.session().post(
+                sub.endpoint, data=body, headers=headers, allow_redirects=False
+            ) as response:
+                await response.content.read(65536)  # never more than that
+                return classify(response.status, response.headers.get("retry-after"))
+        except TimeoutError:
             return SendResult(Outcome.RETRY, detail="the push service did not answer in time")
-        except httpx.HTTPError as exc:
+        except aiohttp.ClientError as exc:
             return SendResult(Outcome.RETRY, detail=f"network error: {type(exc).__name__}")
-        return classify(response)
 
 
-def classify(response: httpx.Response) -> SendResult:
-    status = response.status_code
+def classify(status: int, retry_after: str | None) -> SendResult:
     if status in (200, 201, 202):
         return SendResult(Outcome.DELIVERED, status)
     if status in (404, 410):
@@ -205,15 +215,14 @@ def classify(response: httpx.Response) -> SendResult:
         return SendResult(
             Outcome.RETRY,
             status,
-            retry_after_s=parse_retry_after(response.headers.get("retry-after")),
+            retry_after_s=parse_retry_after(retry_after),
             detail="rate limited by the push service",
         )
     if status >= 500:
-        retry = response.headers.get("retry-after")
         return SendResult(
             Outcome.RETRY,
             status,
-            retry_after_s=parse_retry_after(retry) if retry else None,
+            retry_after_s=parse_retry_after(retry_after) if retry_after else None,
             detail=f"push service error {status}",
         )
     return SendResult(
