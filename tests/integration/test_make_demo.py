@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -109,3 +110,4 @@ def test_make_demo_runs_from_a_fresh_clone_and_stops_cleanly(tmp_path: Path) -> 
         for pid in postgres_pids(pgdata):  # never leave a server behind, whatever failed
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(clone, ignore_errors=True)  # its venv alone is hundreds of MB
