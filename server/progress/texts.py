@@ -53,6 +53,8 @@ UI: dict[str, dict[str, str]] = {
         "thread": "Conversation",
         "recorded_by": "Recorded by",
         "on": "on",
+        "skip_link": "Skip to content",
+        "log_out": "Log out",
     },
     "es": {
         "home_title": "La página de su familia",
@@ -95,6 +97,8 @@ UI: dict[str, dict[str, str]] = {
         "thread": "Conversación",
         "recorded_by": "Registrado por",
         "on": "el",
+        "skip_link": "Ir al contenido",
+        "log_out": "Cerrar sesión",
     },
 }
 

@@ -84,6 +84,8 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     assert "Notas de progreso" in spanish.text
     assert "Mensajes" in spanish.text
     assert "meta del IEP" in spanish.text
+    assert "Cerrar sesión" in spanish.text
+    assert "Log out" not in spanish.text
 
 
 def test_read_receipts_show_who_has_not_read_a_note(
