@@ -223,6 +223,12 @@ async def _ensure_single_active(conn: asyncpg.Connection, student_id: int, iep_i
 # ---------------------------------------------------------------- reads
 
 
+def _json_value(value: Any) -> Any:
+    """A json/jsonb column: text from a plain asyncpg pool, already decoded if the pool
+    has a JSON codec."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def current_iep(ieps: Sequence[IepOut]) -> IepOut | None:
     """The IEP in force: the active one, else the newest draft, else the newest closed."""
     for status in ("active", "draft", "closed"):
@@ -245,7 +251,7 @@ async def _summaries(conn: asyncpg.Connection, student_ids: list[int]) -> list[S
     )
     out = []
     for r in rows:
-        ieps = json.loads(r["ieps"]) if r["ieps"] else []
+        ieps = _json_value(r["ieps"]) or []
         best = None
         for status in ("active", "draft", "closed"):
             same = [i for i in ieps if i["status"] == status]
@@ -318,7 +324,7 @@ async def _ieps_of(conn: asyncpg.Connection, student_id: int) -> list[IepOut]:
     goals_by_iep: dict[int, list[GoalOut]] = {}
     for g in goals:
         fields = dict(g)
-        fields["task_steps"] = json.loads(fields["task_steps"])
+        fields["task_steps"] = _json_value(fields["task_steps"])
         goals_by_iep.setdefault(g["iep_id"], []).append(
             GoalOut(**fields, objectives=objectives_by_goal.get(g["id"], []))
         )
@@ -631,7 +637,7 @@ async def update_goal(
             goal_id,
         )
         current = dict(row)
-        current["task_steps"] = json.loads(current["task_steps"])
+        current["task_steps"] = _json_value(current["task_steps"])
         merged = merge_goal(current, patch)
         if not merged["area"] or not merged["description"]:
             raise ClientException("The area and the goal text may not be blank.")
