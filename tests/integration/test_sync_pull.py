@@ -1,0 +1,113 @@
+"""Pull: large deltas in pages, scope growing and shrinking, and the messages service's
+thread rules that the pull and message.send rely on."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+import psycopg
+
+from server.messages import service as messages
+from tests.integration.test_sync import Device, open_session
+from tests.support.factories import Classroom, Factory
+
+
+def pull_all(dev: Device) -> tuple[list[dict[str, Any]], int]:
+    """Pull until has_more is false; returns every page's changes and the page count."""
+    pages: list[dict[str, Any]] = []
+    while True:
+        out = dev.sync(pull=True)
+        pages.append(out["changes"])
+        if not out["has_more"]:
+            return pages, len(pages)
+        assert len(pages) < 20
+
+
+def test_large_delta_comes_in_pages_without_loss(
+    classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    aide = Device(client_for(classroom.aide))
+    sid = open_session(aide, st.id)
+    for _ in range(4499):
+        aide.op("tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1})
+    while aide.outbox:
+        aide.sync()
+    teacher = Device(client_for(classroom.teacher))
+    pages, n = pull_all(teacher)
+    assert n >= 3
+    seen = [o["op_id"] for p in pages for o in p["observations"]]
+    assert len(seen) == len(set(seen)) == 4499
+    for p in pages:
+        total = sum(len(v) for k, v in p.items() if k != "removed")
+        assert total <= 2000
+    # Nothing changed since: the next pull is empty.
+    out = teacher.sync(pull=True)
+    assert out["changes"]["observations"] == []
+    assert out["has_more"] is False
+
+
+def test_scope_growth_sends_the_new_student_whole(
+    classroom: Classroom, factory: Factory, client_for: Any
+) -> None:
+    aide = Device(client_for(classroom.aide))
+    first = aide.sync(pull=True)["changes"]
+    assert [s["id"] for s in first["students"]] == [classroom.student.id]
+    newcomer = factory.student("Lena")
+    factory.assign(classroom.aide, newcomer)
+    out = aide.sync(pull=True)["changes"]
+    assert [s["id"] for s in out["students"]] == [newcomer.id]
+    assert {g["id"] for g in out["goals"]} == set(newcomer.goals.values())
+    # The assignment ends: the student is removed from the device.
+    factory.conn.execute(
+        "UPDATE assignment SET ends_at = now() WHERE aide_id = %s AND student_id = %s",
+        (classroom.aide.id, newcomer.id),
+    )
+    out = aide.sync(pull=True)["changes"]
+    assert out["removed"]["students"] == [newcomer.id]
+
+
+def test_a_garbage_cursor_is_a_full_pull(classroom: Classroom, client_for: Any) -> None:
+    dev = Device(client_for(classroom.teacher))
+    dev.cursor = "not-a-cursor!!"
+    out = dev.sync(pull=True)
+    assert [s["id"] for s in out["changes"]["students"]] == [classroom.student.id]
+
+
+def test_default_thread_and_participants(
+    classroom: Classroom, factory: Factory, database_url: str, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    revoked = factory.user("parent")
+    factory.guardian(revoked, st, revoked=True)
+
+    async def run() -> tuple[int, int, list[int]]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            async with conn.transaction():
+                a = await messages.ensure_student_thread(
+                    conn, st.school_id, st.id, classroom.teacher.id
+                )
+            async with conn.transaction():
+                b = await messages.ensure_student_thread(
+                    conn, st.school_id, st.id, classroom.aide.id
+                )
+            people = await messages.participants(conn, st.school_id, st.id)
+            return a, b, people
+        finally:
+            await conn.close()
+
+    a, b, people = asyncio.run(run())
+    assert a == b
+    assert sql.execute("SELECT subject FROM message_thread WHERE id = %s", (a,)).fetchone() == (
+        "Maya's team",
+    )
+    assert set(people) == {
+        classroom.teacher.id,
+        classroom.provider.id,
+        classroom.aide.id,
+        classroom.parent.id,
+    }
+    assert revoked.id not in people

@@ -1,0 +1,68 @@
+"""Pure parts of the sync engine: the opaque cursor, the op body hash, op schemas."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+import pytest
+
+from server.sync import cursor as cursors
+from server.sync.schemas import OP_DATA, OpIn, RatingRecord, TallyAdd
+from server.sync.service import body_hash, parse_time
+
+
+def test_cursor_round_trips() -> None:
+    c = cursors.Cursor(since=123456789, scope=[3, 5, 8], next_since=123456800, page=(2, 99, "x"))
+    assert cursors.decode(cursors.encode(c)) == c
+
+
+@pytest.mark.parametrize(
+    "text", [None, "", "!!!", "e30", cursors.encode(cursors.Cursor(v=2, since=5))]
+)
+def test_unreadable_or_foreign_cursor_is_a_full_pull(text: str | None) -> None:
+    assert cursors.decode(text) == cursors.START
+
+
+def _op(data: dict[str, object], at: str = "2026-11-28T14:02:58.104Z") -> OpIn:
+    return OpIn(seq=1, op_id=uuid.uuid4(), type="tally.add", at=at, data=data)
+
+
+def test_body_hash_ignores_key_order_but_not_values() -> None:
+    a = _op({"session_id": "s", "goal_id": 1, "delta": 1})
+    b = _op({"delta": 1, "goal_id": 1, "session_id": "s"})
+    c = _op({"session_id": "s", "goal_id": 1, "delta": -1})
+    assert body_hash(a) == body_hash(b)
+    assert body_hash(a) != body_hash(c)
+    assert body_hash(a) != body_hash(_op(a.data or {}, at="2026-11-28T14:02:59Z"))
+
+
+def test_parse_time_needs_an_offset() -> None:
+    assert parse_time("2026-11-28T14:02:58Z") is not None
+    assert parse_time("2026-11-28T09:02:58-05:00") == parse_time("2026-11-28T14:02:58Z")
+    assert parse_time("2026-11-28T14:02:58") is None
+    assert parse_time("yesterday") is None
+
+
+def test_op_data_refuses_unknown_fields_and_bad_values() -> None:
+    sid = str(uuid.uuid4())
+    with pytest.raises(msgspec.ValidationError, match="approved"):
+        msgspec.convert({"session_id": sid, "goal_id": 1, "delta": 1, "approved": True}, TallyAdd)
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"session_id": sid, "goal_id": 1, "delta": 2}, TallyAdd)
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.convert({"session_id": sid, "goal_id": 1, "value": float("nan")}, RatingRecord)
+    assert set(OP_DATA) == {
+        "session.open",
+        "session.close",
+        "trial.record",
+        "tally.add",
+        "timer.start",
+        "timer.stop",
+        "rating.record",
+        "step.record",
+        "note.add",
+        "undo",
+        "draft.save",
+        "message.send",
+    }
