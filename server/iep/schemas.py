@@ -269,3 +269,4 @@ class StudentRecord(msgspec.Struct, frozen=True, kw_only=True):
 class Provider(msgspec.Struct, frozen=True, kw_only=True):
     id: int
     name: str
+    role: str

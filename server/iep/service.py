@@ -61,7 +61,7 @@ MEASUREMENT_LOCKED = (
     "Data has already been recorded for this goal, so its measurement type cannot change. "
     "Deactivate it and add a new goal instead."
 )
-NOT_A_PROVIDER = "Choose a provider from your school."
+NOT_A_PROVIDER = "Choose a provider or teacher from your school."
 MAY_NOT_EDIT = "Your role cannot edit IEPs."
 
 
@@ -447,16 +447,22 @@ async def goal_for_edit(
     return head, iep, goal
 
 
+# Who may deliver a service: related-service providers, and teachers (specialized
+# instruction). tandem_student_scope gives both the students they serve.
+SERVICE_PROVIDER_ROLES = ["provider", "teacher"]
+
+
 async def providers(user: CurrentUser) -> list[Provider]:
-    """The school's active related-service providers (for a service's provider)."""
+    """The school's active providers and teachers, who may deliver a service."""
     async with db.connection() as conn:
         rows = await conn.fetch(
-            """SELECT u.id, u.name FROM membership m JOIN app_user u ON u.id = m.user_id
-                WHERE m.school_id = $1 AND m.role = 'provider' AND u.is_active
-                ORDER BY u.name, u.id""",
+            """SELECT u.id, u.name, m.role FROM membership m JOIN app_user u ON u.id = m.user_id
+                WHERE m.school_id = $1 AND m.role = ANY($2::text[]) AND u.is_active
+                ORDER BY m.role, u.name, u.id""",
             user.school_id,
+            SERVICE_PROVIDER_ROLES,
         )
-    return [Provider(id=r["id"], name=r["name"]) for r in rows]
+    return [Provider(id=r["id"], name=r["name"], role=r["role"]) for r in rows]
 
 
 # ---------------------------------------------------------------- writes
@@ -760,9 +766,10 @@ async def add_service(
             is_provider = await conn.fetchval(
                 """SELECT EXISTS (SELECT 1 FROM membership m JOIN app_user u ON u.id = m.user_id
                                    WHERE m.school_id = $1 AND m.user_id = $2
-                                     AND m.role = 'provider' AND u.is_active)""",
+                                     AND m.role = ANY($3::text[]) AND u.is_active)""",
                 user.school_id,
                 data.provider_id,
+                SERVICE_PROVIDER_ROLES,
             )
             if not is_provider:
                 raise ClientException(NOT_A_PROVIDER)

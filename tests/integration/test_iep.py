@@ -439,8 +439,18 @@ def test_a_service_provider_must_be_one_of_the_schools_providers(
     teacher = client_for(classroom.teacher)
     iep_id = classroom.student.iep_id
     outsider = Factory(sql).user("provider")
+    inactive = Factory(sql, school_id=classroom.student.school_id).user("provider")
+    sql.execute("UPDATE app_user SET is_active = false WHERE id = %s", (inactive.id,))
     before = counts(sql, classroom.student.school_id)
-    for provider_id in (classroom.teacher.id, classroom.aide.id, outsider.id, 999999999):
+    refused = (
+        classroom.aide.id,
+        classroom.admin.id,
+        classroom.parent.id,
+        outsider.id,
+        inactive.id,
+        999999999,
+    )
+    for provider_id in refused:
         r = teacher.post(
             f"/api/ieps/{iep_id}/services",
             json={
@@ -451,7 +461,7 @@ def test_a_service_provider_must_be_one_of_the_schools_providers(
             },
         )
         assert r.status_code == 400
-        assert r.json()["detail"] == "Choose a provider from your school."
+        assert r.json()["detail"] == "Choose a provider or teacher from your school."
     for body, needle in (
         ({"minutes": 0}, ">= 1"),
         ({"minutes": -30}, ">= 1"),
@@ -471,6 +481,19 @@ def test_a_service_provider_must_be_one_of_the_schools_providers(
         json={"service_type": "OT", "minutes": 30, "period": "week"},
     )
     assert r.status_code == 201
+    # Teachers deliver services too (specialized instruction).
+    r = teacher.post(
+        f"/api/ieps/{iep_id}/services",
+        json={
+            "service_type": "Specialized academic instruction",
+            "minutes": 300,
+            "period": "week",
+            "provider_id": classroom.teacher.id,
+        },
+    )
+    assert r.status_code == 201
+    provider = sql.execute("SELECT provider_id FROM service WHERE id = %s", (r.json()["id"],))
+    assert provider.fetchone() == (classroom.teacher.id,)
 
 
 def test_two_editors_activating_two_ieps_at_once_leave_one_active(

@@ -350,7 +350,7 @@ def test_form_errors_show_the_form_again_with_a_message_and_write_nothing(
                 "period": "week",
                 "provider_id": str(classroom.aide.id),
             },
-            "Choose a provider from your school.",
+            "Choose a provider or teacher from your school.",
         ),
         (
             f"/teacher/ieps/{iep_id}/goals",
@@ -416,10 +416,13 @@ def test_a_teacher_taken_off_the_caseload_loses_the_pages_on_the_next_request(
     assert classroom.student.last_name not in teacher.get("/teacher", headers=HTML).text
 
 
-def test_service_providers_offered_are_the_schools_providers(
+def test_service_providers_offered_are_the_schools_providers_and_teachers(
     client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
 ) -> None:
     Factory(sql).user("provider", name="Elsewhere Provider")
     r = client_for(classroom.teacher).get(f"/teacher/students/{classroom.student.id}", headers=HTML)
     options = re.findall(r'<option value="(\d+)"[^>]*>([^<]*)</option>', r.text)
-    assert options == [(str(classroom.provider.id), classroom.provider.name)]
+    assert options == [
+        (str(classroom.provider.id), classroom.provider.name),
+        (str(classroom.teacher.id), f"{classroom.teacher.name} (teacher)"),
+    ]
