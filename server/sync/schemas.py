@@ -214,20 +214,20 @@ class ObservationOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Removed(msgspec.Struct, frozen=True, kw_only=True):
-    students: list[int] = []
-    goals: list[int] = []
+    students: list[int] = msgspec.field(default_factory=list)
+    goals: list[int] = msgspec.field(default_factory=list)
 
 
 class Changes(msgspec.Struct, kw_only=True):
-    students: list[StudentOut] = []
-    goals: list[GoalOut] = []
-    services: list[ServiceOut] = []
-    sessions: list[SessionOut] = []
-    observations: list[ObservationOut] = []
-    threads: list[ThreadOut] = []
-    messages: list[MessageOut] = []
-    drafts: list[DraftOut] = []
-    removed: Removed = Removed()
+    students: list[StudentOut] = msgspec.field(default_factory=list)
+    goals: list[GoalOut] = msgspec.field(default_factory=list)
+    services: list[ServiceOut] = msgspec.field(default_factory=list)
+    sessions: list[SessionOut] = msgspec.field(default_factory=list)
+    observations: list[ObservationOut] = msgspec.field(default_factory=list)
+    threads: list[ThreadOut] = msgspec.field(default_factory=list)
+    messages: list[MessageOut] = msgspec.field(default_factory=list)
+    drafts: list[DraftOut] = msgspec.field(default_factory=list)
+    removed: Removed = msgspec.field(default_factory=Removed)
 
 
 class SyncOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -66,3 +66,13 @@ def test_op_data_refuses_unknown_fields_and_bad_values() -> None:
         "draft.save",
         "message.send",
     }
+
+
+def test_sync_endpoints_are_in_the_openapi_schema() -> None:
+    from server.app import create_app
+
+    schema = create_app(secret="openapi").openapi_schema.to_schema()
+    assert {"/api/sync", "/api/sync/clients"} <= set(schema["paths"])
+    body = schema["paths"]["/api/sync"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/SyncIn"}
+    assert "SyncOut" in schema["components"]["schemas"]
