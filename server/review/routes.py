@@ -62,7 +62,7 @@ async def _session_ids(request: Request[Any, Any, Any]) -> list[UUID]:
 @get("/teacher/review", guards=REVIEWERS, include_in_schema=False)
 async def review_queue(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
-    data = await service.queue(user)
+    data = await service.queue(user, request_id=_rid(request))
     return Template(
         template_name="review/queue.html.j2",
         context={"me": user, "done": DONE.get(request.query_params.get("done", "")), **data},

@@ -66,9 +66,9 @@ PROVENANCE_FROM = """data_session s
        LEFT JOIN app_user rv ON rv.id = s.reviewed_by"""
 
 
-async def queue(user: CurrentUser) -> dict[str, Any]:
+async def queue(user: CurrentUser, *, request_id: str | None = None) -> dict[str, Any]:
     """Pending sessions grouped by student, then by the staff member who recorded them,
-    and the pending corrections."""
+    and the pending corrections. Showing a student's sessions is a read: audited."""
     async with db.connection() as conn:
         rows = await conn.fetch(
             f"""SELECT {PROVENANCE} FROM {PROVENANCE_FROM}
@@ -79,7 +79,7 @@ async def queue(user: CurrentUser) -> dict[str, Any]:
         proposed = await conn.fetch(
             f"""SELECT o.id, o.kind, o.outcome, o.prompt, o.delta, o.value, o.step_index, o.note,
                        o.recorded_at, o.received_at, o.voids_op_id, o.session_id,
-                       st.first_name, st.last_name, u.name AS staff_name, g.description AS goal
+                       s.student_id, st.first_name, st.last_name, u.name AS staff_name, g.description AS goal
                   FROM observation o JOIN data_session s ON s.id = o.session_id
                   JOIN student st ON st.id = s.student_id
                   JOIN app_user u ON u.id = o.user_id
@@ -90,6 +90,16 @@ async def queue(user: CurrentUser) -> dict[str, Any]:
         )
         results = await session_results(conn, [r["id"] for r in rows])
         goals = await _goal_names(conn, {r["student_id"] for r in rows})
+        shown = sorted({r["student_id"] for r in rows} | {p["student_id"] for p in proposed})
+        for student_id in shown:
+            await audit.record(
+                user,
+                action="read",
+                record_type="review_queue",
+                student_id=student_id,
+                request_id=request_id,
+                conn=conn,
+            )
     students: list[dict[str, Any]] = []
     for r in rows:
         if not students or students[-1]["id"] != r["student_id"]:

@@ -59,6 +59,13 @@ def test_queue_groups_by_student_and_recorder_with_provenance(
     assert "1 independent" in html
     assert "count 1" in html
     assert str(open_one) not in html  # still being recorded: not for review yet
+    audited = sql.execute(
+        "SELECT count(*) FROM audit_log WHERE actor_id = %s AND record_type = 'review_queue' "
+        "AND student_id = %s",
+        (classroom.teacher.id, classroom.student.id),
+    ).fetchone()
+    assert audited is not None
+    assert audited[0] == 1
     # Grouping: the second aide's heading comes after the first aide's sessions.
     assert html.index(str(a)) < html.index("Recorded by Bea Aide") < html.index(str(b))
 
