@@ -525,3 +525,25 @@ def test_two_editors_activating_two_ieps_at_once_leave_one_active(
         ).fetchall()
         assert len(active) == 1
         sql.execute("UPDATE iep SET status = 'closed' WHERE student_id = %s", (sid,))
+
+
+def test_the_openapi_schema_documents_the_iep_bodies(client: ApiClient) -> None:
+    r = client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    schema = r.json()
+    bodies = {
+        ("/api/students/{student_id}/ieps", "post"): "IepIn",
+        ("/api/ieps/{iep_id}", "patch"): "IepPatch",
+        ("/api/ieps/{iep_id}/goals", "post"): "GoalIn",
+        ("/api/goals/{goal_id}", "patch"): "GoalPatch",
+        ("/api/goals/{goal_id}/objectives", "post"): "ObjectiveIn",
+        ("/api/ieps/{iep_id}/accommodations", "post"): "AccommodationIn",
+        ("/api/ieps/{iep_id}/services", "post"): "ServiceIn",
+    }
+    for (path, method), name in bodies.items():
+        body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+        assert body["schema"]["$ref"].endswith("/" + name), (path, body)
+    goal = schema["components"]["schemas"]["GoalIn"]
+    assert goal["properties"]["task_steps"]["maxItems"] == 30
+    assert goal["properties"]["area"]["maxLength"] == 80
+    assert "student_id" not in goal["properties"]
