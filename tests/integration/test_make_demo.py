@@ -48,6 +48,7 @@ def tail(path: Path, lines: int = 60) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.embedded_only  # it runs its own embedded server: once per `make test` is enough
 @pytest.mark.timeout(START_TIMEOUT + 3 * STOP_TIMEOUT + 120)
 def test_make_demo_runs_from_a_fresh_clone_and_stops_cleanly(tmp_path: Path) -> None:
     clone = tmp_path / "tandem"
