@@ -104,10 +104,25 @@ async def summarise(
     conn: asyncpg.Connection, student_id: int, session_ids: Sequence[UUID]
 ) -> dict[str, Any]:
     """One summary over these sessions (approved data only: applied events)."""
-    per_session = await session_results(conn, session_ids)
+    return (await summarise_groups(conn, student_id, {"all": list(session_ids)}))["all"]
+
+
+async def summarise_each(
+    conn: asyncpg.Connection, student_id: int, session_ids: Sequence[UUID]
+) -> dict[UUID, dict[str, Any]]:
+    """One summary per session, from one read of the events."""
+    groups = await summarise_groups(conn, student_id, {str(s): [s] for s in session_ids})
+    return {UUID(key): value for key, value in groups.items()}
+
+
+async def summarise_groups(
+    conn: asyncpg.Connection, student_id: int, groups: dict[str, list[UUID]]
+) -> dict[str, dict[str, Any]]:
+    every = list({sid for ids in groups.values() for sid in ids})
+    per_session = await session_results(conn, every)
     sessions = await conn.fetch(
         "SELECT id, opened_at FROM data_session WHERE id = ANY($1::uuid[]) ORDER BY opened_at",
-        list(session_ids),
+        every,
     )
     goals = await conn.fetch(
         """SELECT g.id, g.area, g.description, g.measurement, g.rating_max,
@@ -115,17 +130,22 @@ async def summarise(
              FROM goal g WHERE g.student_id = $1 ORDER BY g.position, g.id""",
         student_id,
     )
-    ordered = [s["id"] for s in sessions]
-    summaries = []
-    for goal in goals:
-        results = [
-            per_session[sid][goal["id"]] for sid in ordered if goal["id"] in per_session[sid]
-        ]
-        if results and any(r.events for r in results):
-            summaries.append(_goal_summary(goal, results))
-    return {
-        "sessions": len(ordered),
-        "first": sessions[0]["opened_at"].isoformat() if sessions else None,
-        "last": sessions[-1]["opened_at"].isoformat() if sessions else None,
-        "goals": summaries,
-    }
+    out: dict[str, dict[str, Any]] = {}
+    for key, ids in groups.items():
+        wanted = set(ids)
+        rows = [s for s in sessions if s["id"] in wanted]
+        ordered = [s["id"] for s in rows]
+        summaries = []
+        for goal in goals:
+            results = [
+                per_session[sid][goal["id"]] for sid in ordered if goal["id"] in per_session[sid]
+            ]
+            if results and any(r.events for r in results):
+                summaries.append(_goal_summary(goal, results))
+        out[key] = {
+            "sessions": len(ordered),
+            "first": rows[0]["opened_at"].isoformat() if rows else None,
+            "last": rows[-1]["opened_at"].isoformat() if rows else None,
+            "goals": summaries,
+        }
+    return out

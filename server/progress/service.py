@@ -15,7 +15,7 @@ from litestar.exceptions import NotFoundException
 from server import db
 from server.audit import service as audit
 from server.auth.sessions import CurrentUser
-from server.collect.summary import summarise
+from server.collect.summary import summarise, summarise_each
 from server.messages.service import ensure_student_thread
 from server.notify.outbox import enqueue
 
@@ -231,6 +231,5 @@ async def approved_data(student_id: int) -> list[dict[str, Any]]:
                 ORDER BY s.opened_at DESC LIMIT 100""",
             student_id,
         )
-        ids = [s["id"] for s in sessions]
-        summaries = {sid: await summarise(conn, student_id, [sid]) for sid in ids}
+        summaries = await summarise_each(conn, student_id, [s["id"] for s in sessions])
     return [{**dict(s), "summary": summaries[s["id"]]} for s in sessions]
