@@ -1,7 +1,7 @@
 """Push fan-out: one progress note to 1,000 subscriptions on a local push service that
 runs in its own process and checks every VAPID signature and decrypts every payload.
 
-    .venv/bin/python bench/push_fanout.py [--subscriptions 1000] [--concurrency 64] [--profile]
+    .venv/bin/python bench/push_fanout.py [--subscriptions 1000] [--concurrency 4] [--profile]
 
 Measures, with the sender the worker uses (server/notify/sender.py):
 - encrypt_only_per_s: the per-message work alone (aes128gcm encryption with a fresh
@@ -80,6 +80,12 @@ def start_service(keys_file: str) -> tuple[subprocess.Popen[str], int]:
     return proc, port
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of another process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stats(port: int) -> tuple[int, int]:
     r = httpx.get(f"http://127.0.0.1:{port}/stats")
     return int(r.headers["x-ok"]), int(r.headers["x-errors"])
@@ -124,8 +130,9 @@ def webpush_sync(subs: list[Subscription], private_text: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3, help="report the median round")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=5, help="report the median round")
+    parser.add_argument("--slice", type=int, default=100, help="messages per interleaved slice")
     parser.add_argument("--sample", type=int, default=200, help="webpush() baseline sample")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
@@ -156,22 +163,30 @@ def main() -> None:
         encrypt_only(plain, subs[:50], origin)  # warm up
 
         async def run_round(pool: ThreadPoolExecutor, profile: bool) -> dict[str, float]:
-            """Encrypt-only and both sends back to back, so they see the same machine load."""
-            out: dict[str, float] = {"encrypt": encrypt_only(plain, subs, origin)}
+            """Encrypt-only and the sends interleaved in slices of `--slice` messages, so
+            both see the same machine load (other processes share these cores)."""
+            pooled = sender(pool)
             await fan_out(plain, subs[:50], args.concurrency)  # warm up: connections open
+            await fan_out(pooled, subs[:50], args.concurrency)
+            out = dict.fromkeys(("encrypt", "push", "pool", "sender_cpu", "service_cpu"), 0.0)
             profiler = cProfile.Profile() if profile else None
+            for start in range(0, n, args.slice):
+                part = subs[start : start + args.slice]
+                out["encrypt"] += encrypt_only(plain, part, origin)
+                service_cpu, own_cpu = cpu_seconds(proc.pid), time.process_time()
+                if profiler:
+                    profiler.enable()
+                out["push"] += await fan_out(plain, part, args.concurrency)
+                if profiler:
+                    profiler.disable()
+                out["sender_cpu"] += time.process_time() - own_cpu
+                out["service_cpu"] += cpu_seconds(proc.pid) - service_cpu
+                out["pool"] += await fan_out(pooled, part, args.concurrency)
+            await pooled.aclose()
             if profiler:
-                profiler.enable()
-            out["push"] = await fan_out(plain, subs, args.concurrency)
-            if profiler:
-                profiler.disable()
                 text = io.StringIO()
                 pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(20)
                 print(text.getvalue())
-            pooled = sender(pool)
-            await fan_out(pooled, subs[:50], args.concurrency)
-            out["pool"] = await fan_out(pooled, subs, args.concurrency)
-            await pooled.aclose()
             return out
 
         async def run_all() -> list[dict[str, float]]:
@@ -187,7 +202,7 @@ def main() -> None:
         sync_enc_s = encrypt_only(plain, sample, origin)
         sync_s = webpush_sync(sample, private_text)
         ok, errors = stats(port)
-        expected = args.rounds * (50 + n + 50 + n) + len(sample)
+        expected = args.rounds * (50 + 50 + n + n) + len(sample)
         if errors or ok != expected:
             raise SystemExit(f"push service: {ok} accepted of {expected}, {errors} errors")
 
@@ -211,6 +226,10 @@ def main() -> None:
             "push_pool_per_s": round(pool_per_s, 1),
             "ratio_vs_encrypt_only": round(best / encrypt_per_s, 3),
             "ratios_all_rounds": sorted(round(ratio(r), 3) for r in rounds),
+            # CPU per push during the inline fan-out, in each process (µs): who is busy.
+            "sender_cpu_us_per_push": round(1e6 * median["sender_cpu"] / n),
+            "service_cpu_us_per_push": round(1e6 * median["service_cpu"] / n),
+            "push_wall_us_per_push": round(1e6 * median["push"] / n),
             "webpush_sync_per_s": round(len(sample) / sync_s, 1),
             "webpush_sync_ratio": round(sync_enc_s / sync_s, 3),
             "verified_and_decrypted": ok,
