@@ -17,6 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.demo import DEMO_PASSWORD, USERS
+from tests.support.client import ApiClient
 from tests.support.servers import ROOT, free_port
 
 START_TIMEOUT = 600  # venv + pip install + initdb + migrations + seed
@@ -92,6 +94,16 @@ def test_make_demo_runs_from_a_fresh_clone_and_stops_cleanly(tmp_path: Path) -> 
         running = postgres_pids(pgdata)
         assert running, "the demo is not running on its own embedded PostgreSQL"
         assert f"Tandem is running at {base_url}" in log_path.read_text(errors="replace")
+        # The demo's case manager sees her caseload and an IEP with its goals.
+        teacher = next(u for u in USERS if u.role == "teacher")
+        with ApiClient(base_url) as c:
+            c.login(teacher.email, DEMO_PASSWORD)
+            students = c.get("/api/students").json()
+            assert len(students) >= 1
+            assert c.get("/teacher", headers={"accept": "text/html"}).status_code == 200
+            record = c.get(f"/api/students/{students[0]['id']}").json()
+            current = next(i for i in record["ieps"] if i["id"] == record["current_iep_id"])
+            assert current["goals"], "the demo IEP has no goals"
 
         # Ctrl-C in the terminal: SIGINT to the whole foreground process group.
         os.killpg(proc.pid, signal.SIGINT)
