@@ -45,9 +45,17 @@ export function track(promise) {
   return promise;
 }
 
+// On a tap: only the number changes (the rest of the badge is as it was).
 export function notePending(delta) {
   app.pending = Math.max(0, app.pending + delta);
-  renderBadge();
+  const badge = document.getElementById('sync-status');
+  if (badge && app.badgeParts) {
+    badge.firstChild.textContent = [...app.badgeParts.before, t('pending', app.pending), app.badgeParts.after].join(' · ');
+    badge.dataset.pending = String(app.pending);
+    if (app.pending === 1) badge.classList.add('has-pending');
+  } else {
+    renderBadge();
+  }
   scheduleFlush(FLUSH_AFTER_TAP_MS);
 }
 
@@ -93,8 +101,10 @@ function renderBadge() {
   else if (app.state?.state === 'other-user') parts.push(t('otherUser'));
   else if (app.state?.state === 'offline' || !navigator.onLine) parts.push(t('offline'));
   else if (app.state?.state === 'retry' || app.state?.state === 'forbidden') parts.push(app.state.detail || t('retry'));
+  const after = app.lastSync ? t('lastSync', clock(app.lastSync)) : t('never');
+  app.badgeParts = { before: [...parts], after };
   parts.push(app.pending > 0 ? t('pending', app.pending) : t('allSynced'));
-  parts.push(app.lastSync ? t('lastSync', clock(app.lastSync)) : t('never'));
+  parts.push(after);
   badge.querySelector('.badge-text').textContent = parts.join(' · ');
   badge.dataset.pending = String(app.pending);
   badge.classList.toggle('has-pending', app.pending > 0);

@@ -90,7 +90,12 @@ export function t(key, ...args) {
   return typeof value === 'function' ? value(...args) : value;
 }
 
+let clockFormat = null;
 export function clock(iso) {
   if (!iso) return '';
-  return new Date(iso).toLocaleTimeString(lang, { hour: 'numeric', minute: '2-digit' });
+  // One formatter, made once: Intl objects are expensive to build on a tap.
+  if (!clockFormat || clockFormat.resolvedOptions().locale.slice(0, 2) !== lang) {
+    clockFormat = new Intl.DateTimeFormat(lang, { hour: 'numeric', minute: '2-digit' });
+  }
+  return clockFormat.format(new Date(iso));
 }

@@ -9,24 +9,27 @@ const encoder = new TextEncoder();
 
 // Store one op in one transaction with what the screens read back (`entry`: the local
 // tap the session screen counts; `puts`: [store, value] rows such as a session or a
-// timer). Returns at once; `done` settles when the transaction committed. The hot path
-// uses the raw IndexedDB API: one transaction, no awaits, no proxies.
+// timer). The outbox's key generator gives the op its number inside this transaction
+// (two tabs can never get the same one; an aborted transaction gives it back). Returns
+// at once; `done` settles when the transaction committed. The hot path uses the raw
+// IndexedDB API: one transaction, one request per store, no reads, no awaits.
+let lastOrd = 0;
 export function enqueue(rawDb, type, data, { entry = null, puts = [], opId = null } = {}) {
-  const op = { seq: 0, op_id: opId || crypto.randomUUID(), type, at: new Date().toISOString(), data, v: APP_VERSION };
-  const names = ['meta', 'outbox'];
+  const op = { op_id: opId || crypto.randomUUID(), type, at: new Date().toISOString(), data, v: APP_VERSION };
+  const names = ['outbox'];
   if (entry) names.push('entries');
   for (const [name] of puts) if (!names.includes(name)) names.push(name);
   const tx = rawDb.transaction(names, 'readwrite');
-  const meta = tx.objectStore('meta');
-  const req = meta.get('seq');
+  const req = tx.objectStore('outbox').add(op);
   req.onsuccess = () => {
-    const seq = (req.result ? req.result.value : 0) + 1;
-    op.seq = seq;
-    meta.put({ key: 'seq', value: seq });
-    tx.objectStore('outbox').add(op);
-    if (entry) tx.objectStore('entries').put({ ...entry, op_id: op.op_id, seq, at: op.at });
-    for (const [name, value] of puts) tx.objectStore(name).put(value);
+    op.seq = req.result;
   };
+  if (entry) {
+    // Local order of taps (for undo and display): strictly increasing on this device.
+    lastOrd = Math.max(lastOrd + 0.001, performance.timeOrigin + performance.now());
+    tx.objectStore('entries').put({ ...entry, op_id: op.op_id, at: op.at, ord: lastOrd });
+  }
+  for (const [name, value] of puts) tx.objectStore(name).put(value);
   const done = new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve(op);
     tx.onabort = () => reject(tx.error || new Error('outbox write aborted'));
@@ -36,17 +39,19 @@ export function enqueue(rawDb, type, data, { entry = null, puts = [], opId = nul
 
 // Ops to send, in order, bounded in number and bytes. The read transaction is over when
 // this resolves: the caller posts outside of it.
-export async function readBatch(db) {
+// `base`: local keys minus base are the sequence numbers of the current client (a client
+// registered to replace one that lost ops starts again at 1).
+export async function readBatch(db, base = 0) {
   const ops = await db.getAll('outbox', null, MAX_BATCH_OPS);
   const batch = [];
   let bytes = 0;
   for (const op of ops) {
-    const wire = { seq: op.seq, op_id: op.op_id, type: op.type, at: op.at, data: op.data };
+    const wire = { seq: op.seq - base, op_id: op.op_id, type: op.type, at: op.at, data: op.data };
     const size = encoder.encode(JSON.stringify(wire)).length + 1;
     if (size > MAX_BATCH_BYTES) {
       // Too big for any request: sent without its data, the server rejects it
       // (op_too_large) and the queue moves on (protocol §5).
-      const stub = { seq: op.seq, op_id: op.op_id, type: op.type, at: op.at, data: null, oversize: size };
+      const stub = { seq: op.seq - base, op_id: op.op_id, type: op.type, at: op.at, data: null, oversize: size };
       if (batch.length > 0) break;
       batch.push(stub);
       break;
@@ -64,7 +69,7 @@ export function pendingCount(db) {
 
 // Apply the server's answer: drop acknowledged ops, keep rejected ones (with the reason)
 // for the user to see. One transaction, no network inside.
-export async function acknowledge(db, sent, response) {
+export async function acknowledge(db, sent, response, base = 0) {
   const tx = db.transaction(['outbox', 'rejected', 'entries'], 'readwrite');
   const outbox = tx.objectStore('outbox');
   const bySeq = new Map(sent.map((op) => [op.seq, op]));
@@ -90,24 +95,15 @@ export async function acknowledge(db, sent, response) {
   }
   const lastSeq = typeof response.last_seq === 'number' ? response.last_seq : 0;
   for (const op of sent) {
-    if (done.has(op.seq) || op.seq <= lastSeq) await outbox.delete(op.seq);
+    if (done.has(op.seq) || op.seq <= lastSeq) await outbox.delete(op.seq + base);
   }
   await tx.done;
 }
 
-// A new client id after lost ops starts again at 1: renumber what is still queued, in
-// one transaction, keeping the order.
-export async function renumber(db) {
-  const tx = db.transaction(['outbox', 'meta', 'entries'], 'readwrite');
-  const ops = await tx.objectStore('outbox').getAll();
-  await tx.objectStore('outbox').clear();
-  let seq = 0;
-  for (const op of ops) {
-    seq += 1;
-    await tx.objectStore('outbox').put({ ...op, seq });
-  }
-  await tx.objectStore('meta').put({ key: 'seq', value: seq });
-  await tx.done;
+// The local key of the oldest queued op (null when the outbox is empty).
+export async function firstKey(db) {
+  const cursor = await db.transaction('outbox').store.openKeyCursor();
+  return cursor ? cursor.key : null;
 }
 
 export const encodedSize = (value) => encoder.encode(JSON.stringify(value)).length;

@@ -25,6 +25,8 @@ const STATUS_TEXT = {
 
 // Time spent in the app's own code per tap, IndexedDB commit included (bench/pwa_tap.py).
 const tapTimes = (globalThis.tandemTapTimes ||= []);
+// The synchronous part of the same (handler start to return): where the time goes.
+const tapSyncTimes = (globalThis.tandemTapSyncTimes ||= []);
 
 // Context for screen readers after the visible text (the accessible name starts with
 // what the button shows, so voice control users can say it).
@@ -172,11 +174,23 @@ class StudentView {
 
   async loadEntries(sessionId) {
     const entries = await app.db.getAllFromIndex('entries', 'session_id', sessionId);
-    return entries.sort((a, b) => (a.seq ?? Infinity) - (b.seq ?? Infinity) || (a.at < b.at ? -1 : 1));
+    const order = (e) => e.ord ?? Date.parse(e.at);
+    return entries.sort((a, b) => order(a) - order(b));
   }
 
+  // After a sync: with a session open, keep the recording screen as it is (its taps are
+  // local; rebuilding it would move focus under the user's thumb) and only update the
+  // review status of earlier sessions.
   async refresh() {
+    const goalIds = this.goals.map((g) => g.id).join();
+    const hadSession = this.session?.id;
     await this.load();
+    const same = goalIds === this.goals.map((g) => g.id).join() && hadSession === this.session?.id;
+    if (same && this.session) {
+      this.main.querySelector('.history-card')?.remove();
+      this.drawHistory(this.main);
+      return;
+    }
     this.draw();
   }
 
@@ -406,7 +420,7 @@ class StudentView {
         ),
       );
     }
-    main.append(h('section', { class: 'card' }, h('h2', {}, 'Recent sessions'), list));
+    main.append(h('section', { class: 'card history-card' }, h('h2', {}, 'Recent sessions'), list));
   }
 
   // --- taps ---------------------------------------------------------------------------------
@@ -482,6 +496,8 @@ class StudentView {
     this.updateSums(entry ? entry.goal_id : null);
     this.say(spoken);
     notePending(1);
+    tapSyncTimes.push(performance.now() - t0);
+    if (tapSyncTimes.length > 5000) tapSyncTimes.splice(0, 1000);
     track(done.then(() => {
       tapTimes.push(performance.now() - t0);
       if (tapTimes.length > 5000) tapTimes.splice(0, 1000);

@@ -14,7 +14,8 @@ function upgradeUser(db, oldVersion) {
   // Upgrades only ever add: an app update must never drop queued ops or drafts.
   if (oldVersion < 1) {
     db.createObjectStore('meta', { keyPath: 'key' });
-    db.createObjectStore('outbox', { keyPath: 'seq' });
+    // The key generator numbers ops 1, 2, 3… inside the transaction that stores them.
+    db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
     db.createObjectStore('rejected', { keyPath: 'op_id' });
     db.createObjectStore('students', { keyPath: 'id' });
     db.createObjectStore('goals', { keyPath: 'id' }).createIndex('student_id', 'student_id');

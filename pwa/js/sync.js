@@ -1,7 +1,7 @@
 // The flusher: sends the outbox with POST /api/sync and applies what the server pulls
 // back (docs/sync-protocol.md). Exactly one flusher runs at a time across tabs and the
 // service worker (Web Locks). No DOM: the service worker imports this for Background Sync.
-import { acknowledge, pendingCount, readBatch, renumber } from './outbox.js';
+import { acknowledge, firstKey, pendingCount, readBatch } from './outbox.js';
 import { APP_VERSION, getMeta, openUserDb, setMeta } from './store.js';
 import { applyChanges } from './pull.js';
 
@@ -54,7 +54,7 @@ async function register(db, replaces, lostOps) {
   if (r.status === 401) return null;
   if (!r.ok) throw new Error(`client registration answered ${r.status}`);
   const body = await r.json();
-  const client = { client_id: body.client_id, registered_at: new Date().toISOString() };
+  const client = { client_id: body.client_id, registered_at: new Date().toISOString(), base: null };
   await setMeta(db, 'client', client);
   return client;
 }
@@ -83,7 +83,16 @@ async function flushLocked(userId) {
     if (!client) client = await register(db, null, 0);
     if (!client) return finish('login');
     for (let round = 0; round < MAX_ROUNDS; round += 1) {
-      const ops = await readBatch(db);
+      if (client.base == null) {
+        // A new client numbers from 1: its base is the key before its first op.
+        const first = await firstKey(db);
+        if (first != null) {
+          client = { ...client, base: first - 1 };
+          await setMeta(db, 'client', client);
+        }
+      }
+      const base = client.base ?? 0;
+      const ops = client.base == null ? [] : await readBatch(db, base);
       const body = {
         protocol: 1,
         client_id: client.client_id,
@@ -101,7 +110,7 @@ async function flushLocked(userId) {
       }
       if (!r.ok) return finish('retry', `The server answered ${r.status}; will retry.`);
       const answer = await r.json();
-      await acknowledge(db, ops, answer);
+      await acknowledge(db, ops, answer, base);
       const stopped = answer.stopped;
       if (stopped && stopped.code === 'gap' && ops.length && stopped.expected_seq < ops[0].seq) {
         // Ops between the server's next number and our first queued one are gone from
@@ -109,7 +118,6 @@ async function flushLocked(userId) {
         const lost = ops[0].seq - stopped.expected_seq;
         client = await register(db, client.client_id, lost);
         if (!client) return finish('login');
-        await renumber(db);
         await setMeta(db, 'lost_ops', ((await getMeta(db, 'lost_ops', 0)) || 0) + lost);
         continue;
       }
