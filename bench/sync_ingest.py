@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -320,6 +321,11 @@ async def measure(
         sessions = [d.session_id for d in devices]
         sync_ops = DEVICES * BATCHES_PER_DEVICE * BATCH
         sync_rates, copy_rates, naive_rates, s1, hello = [], [], [], [], []
+
+        async def hello_call(_: BenchDevice) -> None:
+            r = await hello_client.get("/hello")
+            assert r.status_code == 200
+
         await run_sync(devices)  # warm-up (not counted in the rates)
         expected = sync_ops
         for _ in range(runs):
@@ -350,11 +356,25 @@ async def measure(
             expected += DEVICES * SYNC1_PER_DEVICE
             assert count_rows(url, sessions) == expected
 
-            async def hello_call(_: BenchDevice) -> None:
-                r = await hello_client.get("/hello")
-                assert r.status_code == 200
-
             hello += await run_latency(devices, hello_call)
+        # One device alone, one call at a time: the per-request cost without queueing.
+        solo = devices[:1]
+        seq_sync1 = await run_latency(solo, lambda d: d.sync([d.tap()]))
+        seq_hello = await run_latency(solo, hello_call)
+        seq_naive = await run_latency(
+            solo,
+            lambda d: d.post(
+                "/bench/naive-tap",
+                {
+                    "op_id": str(uuid.uuid4()),
+                    "session_id": d.session_id,
+                    "student_id": d.student_id,
+                    "goal_id": d.goal_id,
+                },
+            ),
+        )
+        expected += 2 * SYNC1_PER_DEVICE
+        assert count_rows(url, sessions) == expected
         ops = statistics.median(sync_rates)
         copy = statistics.median(copy_rates)
         naive = statistics.median(naive_rates)
@@ -368,6 +388,9 @@ async def measure(
             "sync1_p99_ms": round(pct(s1, 99), 2),
             "hello_p50_ms": round(pct(hello, 50), 2),
             "sync1_vs_hello": round(pct(s1, 50) / pct(hello, 50), 2),
+            "solo_sync1_p50_ms": round(pct(seq_sync1, 50), 2),
+            "solo_naive_p50_ms": round(pct(seq_naive, 50), 2),
+            "solo_hello_p50_ms": round(pct(seq_hello, 50), 2),
             "runs": runs,
             "ops_per_run": sync_ops,
             "devices": DEVICES,
@@ -380,6 +403,11 @@ async def measure(
 
 
 def main() -> None:
+    with contextlib.suppress(KeyboardInterrupt):  # the app processes are stopped with SIGINT
+        _main()
+
+
+def _main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--serve-app", action="store_true")
     parser.add_argument("--serve-hello", action="store_true")
