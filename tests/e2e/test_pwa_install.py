@@ -39,6 +39,17 @@ def test_installable_with_icons_that_load(
             return out;
         }"""
     )
+    cached: list[str] = page.evaluate(
+        """async () => {
+            const urls = [];
+            for (const name of await caches.keys())
+                for (const req of await (await caches.open(name)).keys()) urls.push(new URL(req.url).pathname);
+            return urls;
+        }"""
+    )
+    assert "/app" in cached
+    assert "/static/js/app.js" in cached
+    assert not [u for u in cached if u.startswith("/api/")], "the worker cached an API response"
     assert {i["sizes"] for i in icons} >= {"192x192", "512x512"}
     assert any(i["purpose"] == "maskable" for i in icons)
     for icon in icons:
