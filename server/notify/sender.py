@@ -2,7 +2,7 @@
 
 pywebpush's own senders follow redirects, default to TTL 0 and no timeout, and post to
 whatever URL they are given. So WebPusher only encrypts here; the POST goes through one
-reused aiohttp session (keep-alive connections, C HTTP parser, no proxy from the
+reused client (server/notify/http.py: keep-alive connections, no proxy from the
 environment) that never follows redirects and has a timeout, after the endpoint
 is checked again (allowed host, public address) right before sending.
 """
@@ -12,16 +12,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import enum
+import ssl
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import aiohttp
 from pywebpush import WebPusher
 
 from server.notify.endpoints import EndpointRefused, check_resolved, check_static
+from server.notify.http import PushHTTPClient, PushHTTPError
 from server.notify.vapid import VapidSigner
 
 DEFAULT_TTL_S = 4 * 24 * 3600  # keep undelivered notes at the push service for 4 days
@@ -102,29 +103,18 @@ class PushSender:
         timeout_s: float,
         max_connections: int = 32,
         executor: Executor | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.signer = signer
         self.allowed_hosts = allowed_hosts
         self.allow_insecure_local = allow_insecure_local
         self.executor = executor
-        self.timeout_s = timeout_s
-        self.max_connections = max_connections
-        self._session: aiohttp.ClientSession | None = None
-
-    def session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop; reused for every push.
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=60),
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                trust_env=False,
-                auto_decompress=False,
-            )
-        return self._session
+        self.client = PushHTTPClient(
+            timeout_s=timeout_s, max_per_origin=max_connections, ssl_context=ssl_context
+        )
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self.client.aclose()
 
     def prepare(
         self,
@@ -191,15 +181,12 @@ class PushSender:
         except InvalidKeys as exc:
             return SendResult(Outcome.REFUSED, detail=str(exc))
         try:
-            async with self.session().post(
-                sub.endpoint, data=body, headers=headers, allow_redirects=False
-            ) as response:
-                await response.content.read(65536)  # never more than that
-                return classify(response.status, response.headers.get("retry-after"))
+            status, response_headers = await self.client.post(sub.endpoint, body, headers)
         except TimeoutError:
             return SendResult(Outcome.RETRY, detail="the push service did not answer in time")
-        except aiohttp.ClientError as exc:
-            return SendResult(Outcome.RETRY, detail=f"network error: {type(exc).__name__}")
+        except PushHTTPError as exc:
+            return SendResult(Outcome.RETRY, detail=f"network error: {exc}")
+        return classify(status, response_headers.get("retry-after"))
 
 
 def classify(status: int, retry_after: str | None) -> SendResult:

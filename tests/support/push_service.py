@@ -19,6 +19,7 @@ import base64
 import contextlib
 import json
 import secrets
+import ssl
 import sys
 import threading
 import time
@@ -163,9 +164,15 @@ class PushService:
     """The server; thread-safe records of what it received."""
 
     def __init__(
-        self, *, expected_vapid_key: str | None = None, hang_s: float = 60.0, record: bool = True
+        self,
+        *,
+        expected_vapid_key: str | None = None,
+        hang_s: float = 60.0,
+        record: bool = True,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.expected_vapid_key = expected_vapid_key
+        self.tls = tls
         self.hang_s = hang_s
         self.record = record
         self.port = 0
@@ -183,7 +190,7 @@ class PushService:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def host_entry(self) -> str:
@@ -236,7 +243,7 @@ class PushService:
             asyncio.set_event_loop(loop)
             self._stopping = asyncio.Event()
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0)
+                asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
@@ -383,6 +390,50 @@ class PushService:
         except Exception as exc:  # any failure to decrypt is the sender's bug
             return 400, None, key, claims, f"decrypt: {type(exc).__name__}: {exc}"
         return 201, payload, key, claims, None
+
+
+def self_signed_tls(directory: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """(server context, client context trusting only it) for a certificate of 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import os
+
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    with open(cert_path, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(cert_path, key_path)
+    client = ssl.create_default_context(cafile=cert_path)
+    return server, client
 
 
 def _serve_from_keys(path: str, port: int) -> None:
