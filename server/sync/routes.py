@@ -56,9 +56,14 @@ async def sync(request: Request[Any, Any, Any], data: SyncIn) -> SyncOut:
             return await service.sync(user, data, request_id=request_id)
         except service.ClientForbidden as exc:
             raise _forbidden(exc) from None
-        except asyncpg.UniqueViolationError:
-            # Another client committed the same op id (or session id) at the same moment:
-            # judged again, it is now a conflict or a duplicate, never a second write.
+        except (
+            asyncpg.UniqueViolationError,
+            asyncpg.DeadlockDetectedError,
+            asyncpg.SerializationError,
+        ):
+            # Another client committed the same op id (or session id) at the same moment,
+            # or a lock cycle was broken: the transaction rolled back whole; judged again,
+            # the op is now a conflict or a duplicate, never a second write.
             if attempt + 1 == CONCURRENT_RETRIES:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
