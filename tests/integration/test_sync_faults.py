@@ -7,6 +7,7 @@ import concurrent.futures
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -265,3 +266,37 @@ def test_database_restart_mid_sync_gives_503_then_recovers(tmp_path: Path) -> No
         if server is not None:
             server.stop()
         pg.stop()
+
+
+def test_one_op_id_from_two_clients_at_once_is_written_once(
+    classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    a = Device(client_for(classroom.aide))
+    b = Device(client_for(classroom.aide))
+    sid = _taps(a, classroom, 0)
+    a.sync()
+    shared = str(uuid.uuid4())
+    bodies = []
+    for dev in (a, b):
+        op = dev.op("tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1})
+        op["op_id"] = shared
+        bodies.append((dev, dev.body([op])))
+    barrier = threading.Barrier(2)
+
+    def post(item: tuple[Device, dict[str, Any]]) -> Any:
+        barrier.wait()
+        return item[0].client.post("/api/sync", json=item[1])
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(post, bodies))
+    assert [r.status_code for r in results] == [200, 200]
+    outcomes = sorted(
+        (r.json()["results"][0]["status"], r.json()["results"][0]["code"]) for r in results
+    )
+    assert outcomes[0] == ("applied", None)
+    assert outcomes[1] == ("rejected", "op_id_conflict")
+    assert sql.execute(
+        "SELECT count(*) FROM observation WHERE op_id = %s", (shared,)
+    ).fetchone() == (1,)
+    assert counts(sql, sid)["tally"] == 1
