@@ -20,10 +20,9 @@ export function enqueue(rawDb, type, data, { entry = null, puts = [], opId = nul
   if (entry) names.push('entries');
   for (const [name] of puts) if (!names.includes(name)) names.push(name);
   const tx = rawDb.transaction(names, 'readwrite');
-  const req = tx.objectStore('outbox').add(op);
-  req.onsuccess = () => {
-    op.seq = req.result;
-  };
+  // The generated key is the op's number; nobody on the tap path needs it, so no
+  // success callback (one task fewer per tap).
+  tx.objectStore('outbox').add(op);
   if (entry) {
     // Local order of taps (for undo and display): strictly increasing on this device.
     lastOrd = Math.max(lastOrd + 0.001, performance.timeOrigin + performance.now());

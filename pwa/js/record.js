@@ -161,6 +161,7 @@ class StudentView {
     this.sessions = sessions.sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1));
     this.session = this.sessions.find((s) => !s.closed_at && s.staff_id === app.user.id) || null;
     this.entries = this.session ? await this.loadEntries(this.session.id) : [];
+    this.undoCount = (this.undoCount || 0) + 1; // entries changed: recompute what is voided
     this.timers = new Map();
     if (this.session) {
       for (const timer of await db.getAll('timers')) if (timer.session_id === this.session.id) this.timers.set(timer.timer_id, timer);
@@ -194,9 +195,12 @@ class StudentView {
     this.draw();
   }
 
+  // The voided op ids, kept between taps (rebuilt only after an undo or a reload).
   voided() {
+    if (this.voidedCache && this.voidedCache.n === this.undoCount) return this.voidedCache.set;
     const set = new Set();
     for (const e of this.entries) if (e.kind === 'undo' && !e.status) set.add(e.voids_op_id);
+    this.voidedCache = { n: this.undoCount, set };
     return set;
   }
 
@@ -492,7 +496,10 @@ class StudentView {
   // commits after it. `t0` is when the handler started.
   record(t0, type, data, entry, spoken, puts = []) {
     const { op, done } = enqueue(app.raw, type, data, { entry, puts });
-    if (entry) this.entries.push({ ...entry, op_id: op.op_id, at: op.at });
+    if (entry) {
+      this.entries.push({ ...entry, op_id: op.op_id, at: op.at });
+      if (entry.kind === 'undo') this.undoCount += 1;
+    }
     this.updateSums(entry ? entry.goal_id : null);
     this.say(spoken);
     notePending(1);
@@ -583,6 +590,7 @@ class StudentView {
     };
     this.session = session;
     this.entries = [];
+    this.undoCount += 1;
     this.timers = new Map();
     this.record(t0, 'session.open', { session_id: session.id, student_id: this.studentId, service_id: serviceId }, null, 'session started', [['sessions', session]]);
     this.draw();
@@ -605,6 +613,7 @@ class StudentView {
     this.history.unshift({ session: closed, entries: this.entries });
     this.session = null;
     this.entries = [];
+    this.undoCount += 1;
     this.draw();
   }
 }
