@@ -17,6 +17,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 MAX_ENDPOINT_LENGTH = 1024
@@ -85,18 +86,30 @@ def check_static(
         port = parts.port
     except ValueError:
         raise EndpointRefused("The push endpoint is not a valid URL.") from None
+    if "@" in parts.netloc:
+        raise EndpointRefused("The push endpoint may not carry credentials.")
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
         raise EndpointRefused("The push endpoint has no host.")
-    if parts.username is not None or parts.password is not None:
-        raise EndpointRefused("The push endpoint may not carry credentials.")
     if parts.scheme not in ("https", "http"):
         raise EndpointRefused("The push endpoint must use HTTPS.")
-    default_port = 443 if parts.scheme == "https" else 80
-    port = port or default_port
+    port = port or (443 if parts.scheme == "https" else 80)
+    insecure_local = _check_origin(parts.scheme, host, port, allowed_hosts, allow_insecure_local)
+    return Endpoint(
+        url=url, scheme=parts.scheme, host=host, port=port, insecure_local=insecure_local
+    )
+
+
+@lru_cache(maxsize=1024)
+def _check_origin(
+    scheme: str, host: str, port: int, allowed_hosts: tuple[str, ...], allow_insecure_local: bool
+) -> bool:
+    """The origin's verdict (a fan-out sends to thousands of URLs on a few origins, so it
+    is memoised; refusals raise and are not cached). True: the local test service."""
+    default_port = 443 if scheme == "https" else 80
     listed = any(_host_matches(p, host, port, default_port) for p in allowed_hosts)
     insecure_local = False
-    if parts.scheme == "http":
+    if scheme == "http":
         if not (allow_insecure_local and listed and _is_loopback(host)):
             raise EndpointRefused("The push endpoint must use HTTPS.")
         insecure_local = True
@@ -109,9 +122,7 @@ def check_static(
         literal = None
     if literal is not None and not insecure_local and not _is_public(literal):
         raise EndpointRefused("The push endpoint points to a private address.")
-    return Endpoint(
-        url=url, scheme=parts.scheme, host=host, port=port, insecure_local=insecure_local
-    )
+    return insecure_local
 
 
 async def check_resolved(endpoint: Endpoint) -> None:
