@@ -43,7 +43,8 @@ UI: dict[str, dict[str, str]] = {
         "saved": "Your settings are saved.",
         "comment": "A personal note from the teacher",
         "summary": "What we practised and how it went",
-        "sessions_line": "Based on {n} approved session(s), {first} to {last}.",
+        "sessions_line": "Based on {n} approved sessions, {first} to {last}.",
+        "sessions_line_one": "Based on 1 approved session, on {first}.",
         "goal_explain": 'An "IEP goal" is one of the skills your child\'s education plan (the IEP) says we work on.',
         "back": "Back",
         "from": "From",
@@ -87,7 +88,8 @@ UI: dict[str, dict[str, str]] = {
         "saved": "Sus ajustes se guardaron.",
         "comment": "Un mensaje personal del maestro",
         "summary": "Lo que practicamos y cómo fue",
-        "sessions_line": "Basado en {n} sesión(es) aprobada(s), del {first} al {last}.",
+        "sessions_line": "Basado en {n} sesiones aprobadas, del {first} al {last}.",
+        "sessions_line_one": "Basado en 1 sesión aprobada, del {first}.",
         "goal_explain": 'Una "meta del IEP" es una de las habilidades que el plan educativo de su hijo (el IEP) dice que trabajamos.',
         "back": "Volver",
         "from": "De",
@@ -138,6 +140,11 @@ def _help_phrase(by_help: dict[str, int], language: str) -> str | None:
     return HELP[language][top]
 
 
+def _n(count: float, one: str, many: str) -> str:
+    """'1 session', '3 sessions' (the count and the word that fits it)."""
+    return f"{count:g} {one if count == 1 else many}"
+
+
 def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
     """Plain sentences for one goal of a note: what was practised, how it went, how
     independently."""
@@ -151,9 +158,11 @@ def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
         alone = goal.get("correct_by_help", {}).get("independent", 0)
         pct = round(100 * correct / total) if total else 0
         lines.append(
-            f"Practised {total} times in {n} session(s): {correct} correct ({pct}%)."
+            f"Practised {_n(total, 'time', 'times')} in {_n(n, 'session', 'sessions')}: "
+            f"{correct} correct ({pct}%)."
             if en
-            else f"Practicó {total} veces en {n} sesión(es): {correct} correctas ({pct} %)."
+            else f"Practicó {_n(total, 'vez', 'veces')} en {_n(n, 'sesión', 'sesiones')}: "
+            f"{_n(correct, 'correcta', 'correctas')} ({pct} %)."
         )
         lines.append(
             f"{alone} of the correct answers were done on their own, with no help."
@@ -170,16 +179,16 @@ def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
     elif m == "frequency":
         count = goal.get("count", 0)
         lines.append(
-            f"Counted {count} time(s) over {n} session(s)."
+            f"Counted {_n(count, 'time', 'times')} over {_n(n, 'session', 'sessions')}."
             if en
-            else f"Se contó {count} vez/veces en {n} sesión(es)."
+            else f"Se contó {_n(count, 'vez', 'veces')} en {_n(n, 'sesión', 'sesiones')}."
         )
     elif m == "duration":
         minutes = goal.get("minutes", 0)
         lines.append(
-            f"About {minutes} minute(s) in total over {n} session(s)."
+            f"About {_n(minutes, 'minute', 'minutes')} in total over {_n(n, 'session', 'sessions')}."
             if en
-            else f"Unos {minutes} minuto(s) en total en {n} sesión(es)."
+            else f"Unos {_n(minutes, 'minuto', 'minutos')} en total en {_n(n, 'sesión', 'sesiones')}."
         )
     elif m == "rating":
         mean, best, scale = goal.get("mean"), goal.get("best"), goal.get("scale") or 5

@@ -122,7 +122,7 @@ def test_aide_offline_to_parent_push_and_reply(
         parent.wait_for_url(f"{base}/parent/notes/{note_id[0]}", timeout=10_000)
         text = parent.text_content("main") or ""
         assert "Maya asked for a break with her card twice!" in text
-        assert "Practised 3 times in 1 session(s): 2 correct (67%)." in text
+        assert "Practised 3 times in 1 session: 2 correct (67%)." in text
         assert notifications(parent) == []
 
         # 4. The parent replies in the app's conversation; the teacher sees it.

@@ -58,7 +58,7 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     preview = teacher.get(
         f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE
     ).text
-    assert "Practised 3 times in 1 session(s): 2 correct (67%)." in preview
+    assert "Practised 3 times in 1 session: 2 correct (67%)." in preview
     r = publish(teacher, classroom, [sid], comment="<script>alert(1)</script> Great effort!")
     assert r.status_code in (302, 303)
     note_id = latest_note(sql, classroom)
@@ -71,7 +71,7 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     english = client_for(classroom.parent).get(f"/parent/notes/{note_id}", headers=PAGE)
     assert english.status_code == 200
     assert 'lang="en"' in english.text
-    assert "Practised 3 times in 1 session(s): 2 correct (67%)." in english.text
+    assert "Practised 3 times in 1 session: 2 correct (67%)." in english.text
     assert "2 of the correct answers were done on their own, with no help." in english.text
     assert "Scored 4.0 out of 5 on average" in english.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Great effort!" in english.text
@@ -80,7 +80,7 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
 
     spanish = client_for(abuela).get(f"/parent/notes/{note_id}", headers=PAGE)
     assert 'lang="es"' in spanish.text
-    assert "Practicó 3 veces en 1 sesión(es): 2 correctas (67 %)." in spanish.text
+    assert "Practicó 3 veces en 1 sesión: 2 correctas (67 %)." in spanish.text
     assert "Notas de progreso" in spanish.text
     assert "Mensajes" in spanish.text
     assert "meta del IEP" in spanish.text

@@ -20,12 +20,12 @@ TRIALS: dict[str, Any] = {
 
 def test_trials_say_how_often_how_well_and_how_independently() -> None:
     assert describe_goal(TRIALS, "en") == [
-        "Practised 8 times in 2 session(s): 6 correct (75%).",
+        "Practised 8 times in 2 sessions: 6 correct (75%).",
         "2 of the correct answers were done on their own, with no help.",
         "Most successes came with a spoken reminder.",
     ]
     assert describe_goal(TRIALS, "es") == [
-        "Practicó 8 veces en 2 sesión(es): 6 correctas (75 %).",
+        "Practicó 8 veces en 2 sesiones: 6 correctas (75 %).",
         "2 de las respuestas correctas fueron sin ninguna ayuda.",
         "La mayoría de los aciertos fueron con un recordatorio hablado.",
     ]
@@ -36,11 +36,11 @@ def test_trials_say_how_often_how_well_and_how_independently() -> None:
     [
         (
             {"measurement": "frequency", "sessions": 3, "count": 7},
-            "Counted 7 time(s) over 3 session(s).",
+            "Counted 7 times over 3 sessions.",
         ),
         (
             {"measurement": "duration", "sessions": 1, "minutes": 12.5},
-            "About 12.5 minute(s) in total over 1 session(s).",
+            "About 12.5 minutes in total over 1 session.",
         ),
         (
             {"measurement": "rating", "sessions": 2, "mean": 3.5, "best": 4, "scale": 5},
@@ -63,6 +63,12 @@ def test_every_measurement_has_a_plain_sentence(goal: dict[str, Any], english: s
     spanish = describe_goal(goal, "es")
     assert len(spanish) == 1
     assert spanish[0] != english
+
+
+def test_one_is_singular() -> None:
+    one = {"measurement": "trials", "sessions": 1, "correct": 1, "total": 1, "correct_by_help": {}}
+    assert describe_goal(one, "en")[0] == "Practised 1 time in 1 session: 1 correct (100%)."
+    assert describe_goal(one, "es")[0] == "Practicó 1 vez en 1 sesión: 1 correcta (100 %)."
 
 
 def test_unknown_language_reads_english_and_no_jargon_leaks() -> None:
