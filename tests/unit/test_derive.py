@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -160,7 +161,7 @@ kinds = st.sampled_from(["trial", "tally", "timer_start", "timer_stop", "rating"
 
 
 @st.composite
-def event_lists(draw: st.DrawFn) -> list[Event]:
+def event_lists(draw: Any) -> list[Event]:
     timer_ids = [uuid.uuid4() for _ in range(3)]
     out: list[Event] = []
     for _ in range(draw(st.integers(0, 25))):
