@@ -452,6 +452,11 @@ def test_messages_and_drafts_over_sync(
     assert classroom.teacher.id in recipients
     assert classroom.aide.id in recipients
     assert classroom.parent.id not in recipients
+    # The pull shows the thread, the message and the draft (cleared by the send).
+    ch = laptop.sync(pull=True)["changes"]
+    assert [t["id"] for t in ch["threads"]] == [thread_id]
+    assert [(m["id"], m["body"]) for m in ch["messages"]] == [(send["op_id"], "See you Friday")]
+    assert [(d["body"], d["conflict_body"]) for d in ch["drafts"]] == [("", None)]
     # A thread of another family's child: refused.
     other_thread = sql.execute(
         "INSERT INTO message_thread (school_id, student_id, subject, created_by) VALUES (%s, %s, 'x', %s) RETURNING id",
