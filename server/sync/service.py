@@ -3,9 +3,9 @@
 A batch is merged in one transaction under a lock on the client's row: duplicates are
 recognised from the ledger (sync_op), new ops are judged in seq order with their
 permission checked at the time they were recorded, and their effects, the ledger rows
-and the client's last_seq commit together. Lookups and writes are set-based (one
-query per kind for the whole batch), so the cost per op is a few microseconds of
-Python, not a round trip.
+and the client's last_seq commit together. Lookups and writes are set-based: one
+statement reads everything the batch needs (and locks its sessions), one writes all
+its effects, so the cost per op is microseconds of Python, not a round trip.
 """
 
 from __future__ import annotations
@@ -208,7 +208,6 @@ class Batch:
     closes: list[tuple[UUID, datetime]] = field(default_factory=list)
     obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
     message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
-    written_students: dict[int, int] = field(default_factory=dict)
 
 
 # --- push ------------------------------------------------------------------------------
