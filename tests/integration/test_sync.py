@@ -517,3 +517,67 @@ def test_pull_scoped_and_parents_see_approved_only(
     out = parent.sync(pull=True)
     assert out["changes"]["removed"]["students"] == [st.id]
     assert out["changes"]["sessions"] == []
+
+
+def test_timers_from_two_devices_derive_deterministically(
+    classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    from server.collect.derive import Event, derive_goals
+
+    st = classroom.student
+    goal = st.goals["duration"]
+    phone = Device(client_for(classroom.aide))
+    tablet = Device(client_for(classroom.aide))
+    t0 = datetime.now(UTC) - timedelta(minutes=30)
+    sid = str(uuid.uuid4())
+    t1, t2 = str(uuid.uuid4()), str(uuid.uuid4())
+    phone.op("session.open", {"session_id": sid, "student_id": st.id}, at=t0)
+    phone.op("timer.start", {"session_id": sid, "timer_id": t1, "goal_id": goal}, at=t0)
+    phone.sync()
+    tablet.op(
+        "timer.start",
+        {"session_id": sid, "timer_id": t2, "goal_id": goal},
+        at=t0 + timedelta(minutes=2),
+    )
+    phone.op(
+        "timer.start",
+        {"session_id": sid, "timer_id": t1, "goal_id": goal},
+        at=t0 + timedelta(minutes=3),
+    )
+    phone.op("timer.stop", {"session_id": sid, "timer_id": t1}, at=t0 + timedelta(minutes=5))
+    tablet.op("timer.stop", {"session_id": sid, "timer_id": t2}, at=t0 + timedelta(minutes=7))
+    tablet.op("timer.stop", {"session_id": sid, "timer_id": t2}, at=t0 + timedelta(minutes=9))
+    phone.op(
+        "timer.stop",
+        {"session_id": sid, "timer_id": str(uuid.uuid4())},
+        at=t0 + timedelta(minutes=8),
+    )
+    # Arrival order: the tablet first, then the phone.
+    tablet.sync()
+    phone.sync()
+    rows = sql.execute(
+        """SELECT op_id, kind, recorded_at, goal_id, timer_id, voids_op_id, state
+             FROM observation WHERE session_id = %s""",
+        (sid,),
+    ).fetchall()
+    events = [
+        Event(
+            op_id=r[0],
+            kind=r[1],
+            recorded_at=r[2],
+            goal_id=r[3],
+            timer_id=r[4],
+            voids_op_id=r[5],
+            state=r[6],
+        )
+        for r in rows
+    ]
+    results = derive_goals(events)
+    result = results[goal]
+    assert round(result.seconds) == 7 * 60  # [0, 5] ∪ [2, 7]: overlap counted once
+    assert result.running_since is None
+    # A stop of a timer never started names no goal: counted nowhere, reported.
+    assert results[None].orphan_stops == 1
+    assert results[None].seconds == 0
+    # The stop of a timer whose start named the goal is stored under that goal.
+    assert {r[3] for r in rows if r[1] == "timer_stop" and str(r[4]) in (t1, t2)} == {goal}
