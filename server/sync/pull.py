@@ -41,6 +41,7 @@ class Section:
     id: str
     id_type: str
     extra: str = ""  # per-role condition (uses $4 = user id)
+    parts: tuple[str, ...] = ()  # the txid columns the key is the greatest of (default: key)
 
 
 def _sections(role: str) -> list[Section]:
@@ -72,6 +73,7 @@ def _sections(role: str) -> list[Section]:
             "greatest(g.txid, i.txid)",
             "g.id",
             "bigint",
+            parts=("g.txid", "i.txid"),
         ),
         Section(
             "services",
@@ -83,6 +85,7 @@ def _sections(role: str) -> list[Section]:
             "sv.id",
             "bigint",
             "AND i.status = 'active'",
+            parts=("sv.txid", "i.txid"),
         ),
         Section(
             "threads",
@@ -114,6 +117,7 @@ def _sections(role: str) -> list[Section]:
             "o.id",
             "bigint",
             obs_extra,
+            parts=("o.txid", "d.txid") if role == "parent" else ("o.txid",),
         ),
         Section(
             "messages",
@@ -140,11 +144,17 @@ def _sections(role: str) -> list[Section]:
 
 
 def _query(sec: Section) -> str:
+    # Changed since the last pull: not visible in its snapshot ($8), or, with no snapshot
+    # in the cursor, at or above its xmin ($1).
+    seen = " AND ".join(
+        f"pg_visible_in_snapshot({p}, $8::text::pg_snapshot)" for p in sec.parts or (sec.key,)
+    )
     return (
         sec.select.format(key=sec.key)
         + f"""
          WHERE {sec.student} = ANY($2::bigint[]) AND $4::bigint IS NOT NULL
-           AND ({sec.key} >= $1::text::xid8 OR {sec.student} = ANY($3::bigint[]))
+           AND (({sec.key} >= $1::text::xid8 AND NOT coalesce({seen}, false))
+                OR {sec.student} = ANY($3::bigint[]))
            AND ($5::text IS NULL OR ({sec.key}, {sec.id}) > ($5::text::xid8, $6::text::{sec.id_type}))
            {sec.extra}
          ORDER BY {sec.key}, {sec.id}
@@ -221,10 +231,17 @@ async def pull(
         db.connection() as conn,
         conn.transaction(isolation="repeatable_read", readonly=True),
     ):
-        # Taken first: every transaction below this id has ended, so its rows are visible.
-        xmin = int(
-            await conn.fetchval("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        # Taken first: every transaction below xmin has ended, so its rows are visible;
+        # the snapshot itself says exactly which transactions this pull can see.
+        snap_row = await conn.fetchrow(
+            """SELECT pg_snapshot_xmin(s)::text::bigint AS xmin, s::text AS snap
+                 FROM pg_current_snapshot() AS s"""
         )
+        assert snap_row is not None
+        xmin = int(snap_row["xmin"])
+        snap: str | None = snap_row["snap"]
+        if snap is not None and len(snap) > cursors.MAX_SNAPSHOT_CHARS:
+            snap = None
         scope = [
             int(r["student_id"])
             for r in await conn.fetch(
@@ -239,7 +256,9 @@ async def pull(
         previous = set(cur.scope)
         new_students = scope if first_pull else sorted(set(scope) - previous)
         removed_students = [] if first_pull else sorted(previous - set(scope))
-        next_since = cur.next_since if cur.page is not None and cur.next_since is not None else xmin
+        paging = cur.page is not None and cur.next_since is not None
+        next_since = cur.next_since if paging and cur.next_since is not None else xmin
+        next_snap = cur.next_snap if paging else snap
         section_index, last_key, last_id = cur.page if cur.page is not None else (0, None, None)
 
         changes = Changes()
@@ -262,6 +281,7 @@ async def pull(
                 after_key,
                 after_id,
                 budget + 1,
+                cur.snap,
             )
             for r in rows[:budget]:
                 _add(changes, removed_goals, sec.name, r)
@@ -290,6 +310,14 @@ async def pull(
                 )
     changes.removed = Removed(students=removed_students, goals=removed_goals)
     if page is not None:
-        nxt = cursors.Cursor(since=cur.since, scope=cur.scope, next_since=next_since, page=page)
+        nxt = cursors.Cursor(
+            since=cur.since,
+            snap=cur.snap,
+            scope=cur.scope,
+            next_since=next_since,
+            next_snap=next_snap,
+            page=page,
+        )
         return changes, cursors.encode(nxt), True
-    return changes, cursors.encode(cursors.Cursor(since=next_since, scope=scope)), False
+    done = cursors.Cursor(since=next_since, snap=next_snap, scope=scope)
+    return changes, cursors.encode(done), False

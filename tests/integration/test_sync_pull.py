@@ -111,3 +111,33 @@ def test_default_thread_and_participants(
         classroom.parent.id,
     }
     assert revoked.id not in people
+
+
+def test_an_unrelated_long_transaction_causes_no_resends(
+    classroom: Classroom, client_for: Any, database_url: str
+) -> None:
+    """A transaction left open elsewhere holds the cluster's xmin back. A cursor built on
+    xmin alone would then send the same rows on every pull; the snapshot in the cursor
+    keeps deltas exact, and the held transaction's own change still arrives once it
+    commits."""
+    st = classroom.student
+    aide = Device(client_for(classroom.aide))
+    sid = open_session(aide, st.id)
+    with psycopg.connect(database_url) as held:  # not autocommit: one open transaction
+        held.execute("SELECT pg_current_xact_id()")  # takes an xid: xmin stays at or below it
+        for _ in range(3):
+            aide.op("tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1})
+        while aide.outbox:
+            aide.sync()
+        teacher = Device(client_for(classroom.teacher))
+        pages, _ = pull_all(teacher)
+        assert sum(len(p["observations"]) for p in pages) == 3
+        again = teacher.sync(pull=True)
+        assert again["changes"]["observations"] == []
+        assert again["changes"]["sessions"] == []
+        # The held transaction changes the student and commits after the pulls above.
+        held.execute("UPDATE student SET grade = '4' WHERE id = %s", (st.id,))
+        held.commit()
+    after = teacher.sync(pull=True)["changes"]
+    assert [(s["id"], s["grade"]) for s in after["students"]] == [(st.id, "4")]
+    assert teacher.sync(pull=True)["changes"]["students"] == []
