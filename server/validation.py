@@ -75,13 +75,16 @@ def raw_input_problem(data: bytes, *, urlencoded: bool = False) -> str | None:
     """Why these raw bytes (a JSON body, a form body or a query string) are refused."""
     if urlencoded:
         data = unquote_to_bytes(data.replace(b"+", b" "))
-    if b"\x00" in data or (not urlencoded and _NUL_ESCAPE.search(data)):
+    # The escape patterns only matter where a \u escape occurs at all (a fast C search
+    # first: scanning a 50 KB sync batch with them costs milliseconds).
+    escapes = not urlencoded and b"\\u" in data
+    if b"\x00" in data or (escapes and _NUL_ESCAPE.search(data)):
         return "Text may not contain NUL characters."
     try:
         data.decode("utf-8")  # strict: encoded surrogates are refused here too
     except UnicodeDecodeError:
         return "The request is not valid UTF-8."
-    if not urlencoded and _LONE_SURROGATE_ESCAPE.search(data):
+    if escapes and _LONE_SURROGATE_ESCAPE.search(data):
         return "Text may not contain unpaired surrogate characters."
     if not urlencoded and json_depth(data) > MAX_JSON_DEPTH:
         return f"The JSON is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
