@@ -100,8 +100,18 @@ POOL_MIN_SIZE = 2
 POOL_MAX_SIZE = 20
 
 
+async def _keep_session_state(conn: asyncpg.Connection) -> None:
+    """Pool release hook. asyncpg rolls back any open transaction itself; its default
+    reset also sends RESET ALL / UNLISTEN / advisory unlock, one more round trip per
+    request. Tandem keeps no session state (only SET LOCAL and xact advisory locks), so
+    that round trip is skipped."""
+    return None
+
+
 async def start_pool() -> None:
-    await engine().start_connection_pool(min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE)
+    await engine().start_connection_pool(
+        min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE, reset=_keep_session_state
+    )
 
 
 async def close_pool() -> None:
