@@ -17,7 +17,6 @@ from server.notify.schemas import (
     SubscriptionOut,
     UnsubscribeIn,
 )
-from server.progress.routes import check_timezone
 
 SIGNED_IN = [authenticated]
 
@@ -81,7 +80,7 @@ async def put_preferences(request: Request[Any, Any, Any], data: PreferencesIO) 
         quiet_start=_clock(data.quiet_start),
         quiet_end=_clock(data.quiet_end),
         language=data.language,
-        timezone=check_timezone(data.timezone),
+        timezone=service.check_timezone(data.timezone),
     )
     return _preferences_out(await service.preferences(user))
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
+from litestar.exceptions import ClientException
 
 from server import db
 from server.auth.sessions import CurrentUser
@@ -88,6 +90,15 @@ async def subscription_count(user: CurrentUser) -> int:
                 "SELECT count(*) FROM push_subscription WHERE user_id = $1", user.id
             )
         )
+
+
+def check_timezone(name: str) -> str:
+    """A time zone the server knows (quiet hours and digests are computed in it)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ClientException("Unknown time zone.") from None
+    return name
 
 
 async def preferences(user: CurrentUser) -> dict[str, object]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import time
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
@@ -120,14 +119,6 @@ def _clock(value: str) -> time | None:
     return time(int(hours), int(minutes))
 
 
-def check_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ClientException("Unknown time zone.") from None
-    return name
-
-
 @post("/parent/settings", guards=PARENTS, include_in_schema=False)
 async def save_parent_settings(
     request: Request[Any, Any, Any], data: Annotated[SettingsForm, FORM]
@@ -141,7 +132,7 @@ async def save_parent_settings(
         quiet_start=start,
         quiet_end=end,
         language=data.language,
-        timezone=check_timezone(data.timezone),
+        timezone=notify.check_timezone(data.timezone),
     )
     return Redirect(path="/parent/settings?done=saved")
 
