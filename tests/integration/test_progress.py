@@ -178,6 +178,13 @@ def test_parents_never_see_unapproved_data(
     # Another family's child: not found, and the refusal is audited.
     other = client_for(classroom.parent).get(f"/parent/students/{classroom.other.id}", headers=PAGE)
     assert other.status_code == 404
+    audit = sql.execute(
+        "SELECT action, record_type, record_id FROM audit_log WHERE actor_id = %s ORDER BY id",
+        (classroom.parent.id,),
+    ).fetchall()
+    assert ("read", "progress_note", str(classroom.student.id)) in audit
+    assert ("read", "approved_data", str(classroom.student.id)) in audit
+    assert ("denied", "approved_data", str(classroom.other.id)) in audit
 
 
 def test_parent_settings_in_both_languages(
