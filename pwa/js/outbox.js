@@ -69,6 +69,15 @@ export function pendingCount(db) {
 // Apply the server's answer: drop acknowledged ops, keep rejected ones (with the reason)
 // for the user to see. One transaction, no network inside.
 export async function acknowledge(db, sent, response, base = 0) {
+  // In slices: a tap's write waits for a readwrite transaction running on the outbox.
+  for (let i = 0; i < sent.length; i += ACK_SLICE) {
+    await acknowledgeSlice(db, sent.slice(i, i + ACK_SLICE), response, base);
+  }
+}
+
+const ACK_SLICE = 100;
+
+async function acknowledgeSlice(db, sent, response, base) {
   const tx = db.transaction(['outbox', 'rejected', 'entries'], 'readwrite');
   const outbox = tx.objectStore('outbox');
   const bySeq = new Map(sent.map((op) => [op.seq, op]));
@@ -94,7 +103,7 @@ export async function acknowledge(db, sent, response, base = 0) {
   }
   const lastSeq = typeof response.last_seq === 'number' ? response.last_seq : 0;
   for (const op of sent) {
-    if (done.has(op.seq) || op.seq <= lastSeq) await outbox.delete(op.seq + base);
+    if (done.has(op.seq) || op.seq <= lastSeq) outbox.delete(op.seq + base); // issued together
   }
   await tx.done;
 }

@@ -24,30 +24,60 @@ export function observationToEntry(o) {
   };
 }
 
+// Small transactions: a tap's write waits for any readwrite transaction already running on
+// its stores, so a pull of thousands of rows is applied a slice at a time.
+const SLICE = 100;
+
 export async function applyChanges(db, changes) {
-  const stores = [...UPSERTS, 'entries', 'messages', 'timers'];
-  const tx = db.transaction([...new Set(stores)], 'readwrite');
-  for (const name of UPSERTS) {
-    for (const row of changes[name] || []) {
-      if (name === 'drafts') {
-        // Keep what the user typed here since the last save; take the server's
-        // version (and any conflict) to send next.
-        const mine = await tx.objectStore('drafts').get(row.thread_id);
-        const merged = mine && mine.dirty ? { ...mine, server: row, base_version: row.version } : { ...row, base_version: row.version, dirty: false };
-        await tx.objectStore('drafts').put(merged);
-      } else if (name === 'goals' && row.active === false) {
-        await tx.objectStore('goals').delete(row.id);
-      } else {
-        await tx.objectStore(name).put(row);
-      }
+  for (const name of [...UPSERTS, 'observations']) {
+    const rows = changes[name] || [];
+    for (let i = 0; i < rows.length; i += SLICE) {
+      await applySlice(db, { [name]: rows.slice(i, i + SLICE) });
     }
   }
-  for (const o of changes.observations || []) {
-    // Merge: a local entry keeps its sequence number and exact timer clocks.
-    const mine = await tx.objectStore('entries').get(o.op_id);
-    await tx.objectStore('entries').put({ ...(mine || {}), ...observationToEntry(o), at: mine ? mine.at : o.recorded_at });
+  if (changes.removed) await applySlice(db, { removed: changes.removed });
+}
+
+async function applySlice(db, changes) {
+  if (changes.removed) return applyRemoved(db, changes.removed);
+  const [name] = Object.keys(changes);
+  const rows = changes[name];
+  // Only the store this slice writes: a tap's transaction (outbox, entries) is not held
+  // up by students or messages arriving. Requests are issued together, not one by one.
+  if (name === 'observations') {
+    const tx = db.transaction('entries', 'readwrite');
+    const mine = await Promise.all(rows.map((o) => tx.store.get(o.op_id)));
+    rows.forEach((o, i) => {
+      const local = mine[i];
+      if (local && local.synced && local.state === o.state) return; // nothing new
+      // Merge: a local entry keeps its order and exact timer clocks.
+      tx.store.put({ ...(local || {}), ...observationToEntry(o), at: local ? local.at : o.recorded_at });
+    });
+    await tx.done;
+    return undefined;
   }
-  const removed = changes.removed || {};
+  const tx = db.transaction(name, 'readwrite');
+  if (name === 'drafts') {
+    const mine = await Promise.all(rows.map((row) => tx.store.get(row.thread_id)));
+    rows.forEach((row, i) => {
+      // Keep what the user typed here since the last save; take the server's version
+      // (and any conflict) to send next.
+      const local = mine[i];
+      tx.store.put(local && local.dirty ? { ...local, server: row, base_version: row.version } : { ...row, base_version: row.version, dirty: false });
+    });
+  } else {
+    for (const row of rows) {
+      if (name === 'goals' && row.active === false) tx.store.delete(row.id);
+      else tx.store.put(row);
+    }
+  }
+  await tx.done;
+  return undefined;
+}
+
+async function applyRemoved(db, removed) {
+  const stores = [...UPSERTS, 'entries'];
+  const tx = db.transaction([...new Set(stores)], 'readwrite');
   for (const goalId of removed.goals || []) await tx.objectStore('goals').delete(goalId);
   for (const studentId of removed.students || []) {
     await tx.objectStore('students').delete(studentId);

@@ -162,6 +162,7 @@ class StudentView {
     this.session = this.sessions.find((s) => !s.closed_at && s.staff_id === app.user.id) || null;
     this.entries = this.session ? await this.loadEntries(this.session.id) : [];
     this.undoCount = (this.undoCount || 0) + 1; // entries changed: recompute what is voided
+    this.indexEntries();
     this.timers = new Map();
     if (this.session) {
       for (const timer of await db.getAll('timers')) if (timer.session_id === this.session.id) this.timers.set(timer.timer_id, timer);
@@ -183,6 +184,24 @@ class StudentView {
   // local; rebuilding it would move focus under the user's thumb) and only update the
   // review status of earlier sessions.
   async refresh() {
+    if (this.session) {
+      // Only the other sessions' review status can have changed for this screen: read
+      // them alone (a large read of the entries would hold up the next tap's write).
+      const goals = await app.db.getAllFromIndex('goals', 'student_id', this.studentId);
+      const sameGoals = goals.map((g) => g.id).sort().join() === this.goals.map((g) => g.id).sort().join();
+      const sessions = await app.db.getAllFromIndex('sessions', 'student_id', this.studentId);
+      const mine = sessions.find((s) => s.id === this.session.id);
+      if (sameGoals && mine && !mine.closed_at) {
+        this.sessions = sessions.sort((a, b) => (a.opened_at < b.opened_at ? 1 : -1));
+        this.history = [];
+        for (const s of this.sessions.filter((x) => x.id !== this.session.id).slice(0, 10)) {
+          this.history.push({ session: s, entries: await app.db.getAllFromIndex('entries', 'session_id', s.id) });
+        }
+        this.main.querySelector('.history-card')?.remove();
+        this.drawHistory(this.main);
+        return;
+      }
+    }
     const goalIds = this.goals.map((g) => g.id).join();
     const hadSession = this.session?.id;
     await this.load();
@@ -193,6 +212,25 @@ class StudentView {
       return;
     }
     this.draw();
+  }
+
+  // Entries per goal and the live entry count, kept up to date tap by tap so a tap's
+  // work does not grow with the length of the session.
+  indexEntries() {
+    this.byGoal = new Map();
+    for (const e of this.entries) this.addToIndex(e);
+    const voided = this.voided();
+    this.liveCount = this.entries.filter((e) => UNDOABLE.has(e.kind) && !voided.has(e.op_id) && !e.status).length;
+  }
+
+  addToIndex(e) {
+    const key = e.goal_id ?? 'none';
+    if (!this.byGoal.has(key)) this.byGoal.set(key, []);
+    this.byGoal.get(key).push(e);
+  }
+
+  goalEntries(goalId) {
+    return this.byGoal.get(goalId ?? 'none') || [];
   }
 
   // The voided op ids, kept between taps (rebuilt only after an undo or a reload).
@@ -249,11 +287,11 @@ class StudentView {
     const bar = h(
       'section',
       { class: 'session-bar', 'aria-label': 'Session' },
-      h('p', { class: 'session-meta' }, `Session started ${clock(this.session.opened_at)} · `, h('span', { id: 'entry-count' }, this.countText(voided))),
+      h('p', { class: 'session-meta' }, `Session started ${clock(this.session.opened_at)} · `, h('span', { id: 'entry-count' }, this.countText())),
     );
     const list = h('ul', { class: 'bar-goals' });
     for (const goal of this.goals) {
-      const sum = h('span', { class: 'sum' }, summarize(goal, this.entries, voided, now));
+      const sum = h('span', { class: 'sum' }, summarize(goal, this.goalEntries(goal.id), voided, now));
       this.addSum(goal.id, sum);
       list.append(h('li', { 'data-goal': goal.id }, h('span', { class: 'bar-area' }, goal.area), ': ', sum));
     }
@@ -279,7 +317,7 @@ class StudentView {
   }
 
   serviceEntries(voided) {
-    return this.entries.filter((e) => (e.kind === 'timer_start' || e.kind === 'timer_stop') && e.goal_id == null && !voided.has(e.op_id));
+    return this.goalEntries(null).filter((e) => (e.kind === 'timer_start' || e.kind === 'timer_stop') && !voided.has(e.op_id));
   }
 
   addSum(goalId, el) {
@@ -287,9 +325,8 @@ class StudentView {
     this.sums.get(goalId).push(el);
   }
 
-  countText(voided) {
-    const n = this.entries.filter((e) => UNDOABLE.has(e.kind) && !voided.has(e.op_id) && !e.status).length;
-    return `${n} entries`;
+  countText() {
+    return `${this.liveCount} entries`;
   }
 
   promptChips(goal) {
@@ -308,7 +345,7 @@ class StudentView {
   }
 
   goalCard(goal, voided, now) {
-    const sum = h('p', { class: 'sum card-sum' }, summarize(goal, this.entries, voided, now));
+    const sum = h('p', { class: 'sum card-sum' }, summarize(goal, this.goalEntries(goal.id), voided, now));
     this.addSum(goal.id, sum);
     const card = h(
       'section',
@@ -497,8 +534,14 @@ class StudentView {
   record(t0, type, data, entry, spoken, puts = []) {
     const { op, done } = enqueue(app.raw, type, data, { entry, puts });
     if (entry) {
-      this.entries.push({ ...entry, op_id: op.op_id, at: op.at });
-      if (entry.kind === 'undo') this.undoCount += 1;
+      const local = { ...entry, op_id: op.op_id, at: op.at };
+      this.entries.push(local);
+      this.addToIndex(local);
+      if (UNDOABLE.has(entry.kind)) this.liveCount += 1;
+      if (entry.kind === 'undo') {
+        this.undoCount += 1;
+        this.liveCount -= 1;
+      }
     }
     this.updateSums(entry ? entry.goal_id : null);
     this.say(spoken);
@@ -513,20 +556,20 @@ class StudentView {
   }
 
   say(text) {
-    const el = this.main.querySelector('#announce');
-    if (el) el.textContent = text;
+    if (!this.announcer || !this.announcer.isConnected) this.announcer = this.main.querySelector('#announce');
+    if (this.announcer) this.announcer.textContent = text;
   }
 
   updateSums(goalId) {
     const voided = this.voided();
     const now = this.now();
     const goals = goalId == null ? this.goals : this.goals.filter((g) => g.id === goalId);
-    for (const goal of goals) for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.entries, voided, now);
+    for (const goal of goals) for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.goalEntries(goal.id), voided, now);
     if (goalId == null && this.sums.has('service')) {
       for (const el of this.sums.get('service')) el.textContent = formatDuration(timerTotal(this.serviceEntries(voided), now));
     }
-    const count = this.main.querySelector('#entry-count');
-    if (count) count.textContent = this.countText(voided);
+    if (!this.counter || !this.counter.isConnected) this.counter = this.main.querySelector('#entry-count');
+    if (this.counter) this.counter.textContent = this.countText();
   }
 
   updateTimers() {
@@ -534,7 +577,7 @@ class StudentView {
     const voided = this.voided();
     for (const goal of this.goals) {
       if (goal.measurement === 'duration' && this.runningTimer(goal.id)) {
-        for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.entries, voided, now);
+        for (const el of this.sums.get(goal.id) || []) el.textContent = summarize(goal, this.goalEntries(goal.id), voided, now);
       }
     }
     if (this.sums.has('service') && this.runningTimer(null)) {
@@ -591,6 +634,7 @@ class StudentView {
     this.session = session;
     this.entries = [];
     this.undoCount += 1;
+    this.indexEntries();
     this.timers = new Map();
     this.record(t0, 'session.open', { session_id: session.id, student_id: this.studentId, service_id: serviceId }, null, 'session started', [['sessions', session]]);
     this.draw();
@@ -614,6 +658,7 @@ class StudentView {
     this.session = null;
     this.entries = [];
     this.undoCount += 1;
+    this.indexEntries();
     this.draw();
   }
 }
