@@ -650,3 +650,82 @@ def test_in_process_worker_sends_by_itself(
             assert len(push_service.wait_for(sub, 1, timeout=15)) == 1
     finally:
         server.stop()
+
+
+def test_weekly_digest_waits_for_friday_afternoon(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    room = factory.classroom()
+    sql.execute(
+        "UPDATE app_user SET notify_mode = 'weekly', timezone = 'Europe/Madrid' WHERE id = %s",
+        (room.parent.id,),
+    )
+    sub = push_service.new_subscription()
+    subscribe(clients(room.parent), sub)
+    publish_note(sql, clients(room.teacher), room)
+    madrid = ZoneInfo("Europe/Madrid")
+    start = datetime.now(madrid) + timedelta(days=1)
+    friday = start.date() + timedelta(days=(4 - start.weekday()) % 7)
+    slot = datetime(friday.year, friday.month, friday.day, 17, tzinfo=madrid).astimezone(UTC)
+    if slot < start:
+        slot += timedelta(days=7)
+    run_worker(database_url, push_service, now=start.astimezone(UTC))
+    assert notification(sql, room.parent)["not_before"] == slot
+    run_worker(database_url, push_service, now=slot - timedelta(minutes=1))
+    assert push_service.received_for(sub) == []
+    run_worker(database_url, push_service, now=slot + timedelta(minutes=1))
+    [push] = push_service.wait_for(sub, 1)
+    assert push.payload is not None
+    assert push.payload["body"] == "You have 1 new update."
+
+
+def test_push_service_errors_back_off_then_give_up(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    from server.notify.worker import MAX_ATTEMPTS
+
+    room, sub = _queued_note(
+        clients, factory, sql, push_service, *[Behaviour(503)] * (MAX_ATTEMPTS + 2)
+    )
+    now = datetime.now(UTC)
+    delays = []
+    for _ in range(MAX_ATTEMPTS + 1):
+        run_worker(database_url, push_service, now=now)
+        row = notification(sql, room.parent)
+        if row["status"] != "queued":
+            break
+        delays.append((row["not_before"] - now).total_seconds())
+        now = row["not_before"] + timedelta(seconds=1)
+    assert delays[:3] == [30.0, 60.0, 120.0]  # backoff doubles
+    assert row["status"] == "dropped"
+    assert "503" in row["last_error"]
+    assert len(push_service.received_for(sub)) == row["attempts"] == MAX_ATTEMPTS
+    assert subscriptions(sql, room.parent) == 1  # a failing service is not the subscription's fault
+
+
+def test_guardian_of_another_child_keeps_subscriptions_after_one_revocation(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    room, sub = _queued_note(clients, factory, sql, push_service)
+    sibling = factory.student("Theo")
+    factory.guardian(room.parent, sibling)
+    sql.execute(
+        "UPDATE guardianship SET revoked = true WHERE parent_id = %s AND student_id = %s",
+        (room.parent.id, room.student.id),
+    )
+    run_worker(database_url, push_service)
+    assert notification(sql, room.parent)["status"] == "dropped"
+    assert push_service.received_for(sub) == []
+    assert subscriptions(sql, room.parent) == 1
