@@ -76,7 +76,7 @@ def test_offline_cold_start_record_reopen_then_sync_exactly(
         page.close()
         page = context.new_page()
         open_app(page, app_url)  # cold start with the server gone: the shell is the SW's
-        assert "Offline" in page.inner_text("#sync-status")
+        page.wait_for_selector("#sync-status:has-text('Offline')")
         page.click(f"a[data-student='{room.student.id}']")
         page.click("[data-act=open]")
         tapped = fifty_taps(page, goals)
