@@ -17,7 +17,7 @@ from tests.e2e.helpers import (
     wait_saved,
     wait_synced,
 )
-from tests.support.factories import Factory
+from tests.support.factories import PASSWORD, Factory
 
 
 def test_second_user_sees_nothing_of_the_first_whose_ops_sync_at_next_login(
@@ -108,3 +108,41 @@ def test_second_user_sees_nothing_of_the_first_whose_ops_sync_at_next_login(
         "SELECT count(*) FROM observation WHERE student_id = %s AND kind = 'trial'",
         (room.student.id,),
     ).fetchone() == (4,)
+
+
+def test_expired_session_keeps_recording_and_the_same_user_sends_after_login(
+    app_url: str, factory: Factory, context: BrowserContext, sql: psycopg.Connection[Any]
+) -> None:
+    room = factory.classroom()
+    trials = room.student.goals["trials"]
+    page = context.new_page()
+    login(page, app_url, room.aide)
+    open_app(page, app_url, f"/app/student/{room.student.id}")
+    page.click("[data-act=open]")
+    page.click(f"[data-act=trial][data-goal='{trials}'][data-outcome=correct]")
+    wait_synced(page)
+
+    sql.execute("DELETE FROM auth_session WHERE user_id = %s", (room.aide.id,))  # expired
+    for _ in range(3):
+        page.click(f"[data-act=trial][data-goal='{trials}'][data-outcome=incorrect]")
+    page.evaluate("() => import('/static/js/app.js').then((m) => m.flushNow())")
+    page.wait_for_selector("#login-again:not([hidden])")
+    assert "Log in again to send" in page.inner_text("#sync-status")
+    assert pending(page) == 3
+    page.reload()  # a cold start with the session gone: still the same user's screen
+    page.wait_for_selector(".session-bar")
+    page.click(f"[data-act=trial][data-goal='{trials}'][data-outcome=correct]")
+    wait_saved(page)
+    assert pending(page) == 4
+
+    with page.expect_navigation():
+        page.click("#login-again")
+    page.fill("#email", room.aide.email)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_selector("body[data-ready='1']")
+    wait_synced(page)
+    assert sql.execute(
+        "SELECT count(*) FROM observation WHERE user_id = %s AND kind = 'trial'", (room.aide.id,)
+    ).fetchone() == (5,)
