@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import (
+    axe_violations,
     block_sync,
     login,
     open_app,
@@ -55,6 +56,7 @@ def test_parent_draft_survives_a_kill_and_a_reply_queued_offline_is_sent(
     assert page.inner_text("h1") == "Mensajes"
     assert page.get_attribute("html", "lang") == "es"
     open_thread(page, app_url, thread)
+    assert axe_violations(page) == []
     block_sync(context)
     page.fill("#draft", "Hola, Maya durmió poco")
     page.wait_for_selector("#draft-status:has-text('Borrador guardado')")
@@ -107,6 +109,7 @@ def test_draft_edited_on_two_devices_shows_both_texts(
         wait_synced(second)
         conflict = second.wait_for_selector("#draft-conflict")
         assert conflict is not None
+        assert axe_violations(second) == []
         assert "Text typed on the first phone" in conflict.inner_text()
         assert second.input_value("#draft") == "Text typed on the second phone"
         row = sql.execute(
