@@ -6,25 +6,10 @@ append-only audit log are easier to review as SQL than as Piccolo operations).
 
 from pathlib import Path
 
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.engine import engine_finder
+from server.db import sql_migration
 
 ID = "2026-11-28T20:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Foundation schema"
 
-SQL = (Path(__file__).resolve().parent / "foundation.sql").read_text(encoding="utf-8")
-
-
-async def forwards() -> MigrationManager:
-    manager = MigrationManager(migration_id=ID, app_name="tandem", description=DESCRIPTION)
-
-    async def run() -> None:
-        engine = engine_finder()
-        assert engine is not None
-        transaction = engine.current_transaction.get()
-        assert transaction is not None, "migrations run inside Piccolo's transaction"
-        await transaction.connection.execute(SQL)
-
-    manager.add_raw(run)
-    return manager
+forwards = sql_migration(ID, DESCRIPTION, Path(__file__).with_name("foundation.sql"))

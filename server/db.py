@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -164,3 +164,28 @@ async def applied_migrations() -> list[str]:
         return [r["name"] for r in rows]
     finally:
         await conn.close()
+
+
+def sql_migration(
+    migration_id: str, description: str, sql_file: Path
+) -> Callable[[], Awaitable[Any]]:
+    """The forwards() of a migration whose DDL is one reviewed SQL file, run inside the
+    transaction Piccolo opens for the migration (so a failure leaves nothing behind)."""
+    from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+
+    sql = sql_file.read_text(encoding="utf-8")
+
+    async def forwards() -> MigrationManager:
+        manager = MigrationManager(
+            migration_id=migration_id, app_name="tandem", description=description
+        )
+
+        async def run() -> None:
+            transaction = engine().current_transaction.get()
+            assert transaction is not None, "migrations run inside Piccolo's transaction"
+            await transaction.connection.execute(sql)
+
+        manager.add_raw(run)
+        return manager
+
+    return forwards
