@@ -99,6 +99,7 @@ class ThreadView {
     this.composer?.remove();
     const box = h('textarea', { id: 'draft', maxlength: '8000', 'aria-describedby': 'draft-status' });
     box.value = draft.body || '';
+    this.box = box;
     const status = h('p', { id: 'draft-status', class: 'hint', 'aria-live': 'polite' });
     const send = h('button', { class: 'btn btn-primary', type: 'button', id: 'send' }, t('send'));
     this.composer = h('section', { class: 'card composer' }, h('label', { for: 'draft' }, t('draftLabel')), box, status, send);
@@ -125,11 +126,16 @@ class ThreadView {
 
   // Every keystroke is kept on this device; the server gets it after a pause.
   onInput(body, status) {
+    // Read and write in one transaction: a save queued meanwhile (new base version) is
+    // never overwritten with an older one.
     track(
-      this.draft().then(async (draft) => {
-        await app.db.put('drafts', { ...draft, body, dirty: true });
+      (async () => {
+        const tx = app.db.transaction('drafts', 'readwrite');
+        const draft = (await tx.store.get(this.threadId)) || { thread_id: this.threadId, body: '', base_version: 0 };
+        tx.store.put({ ...draft, body, dirty: true });
+        await tx.done;
         status.textContent = t('draftSaved');
-      }),
+      })(),
     );
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => this.saveDraft(), DRAFT_SYNC_MS);
@@ -139,9 +145,11 @@ class ThreadView {
     clearTimeout(this.saveTimer);
     const draft = await this.draft();
     if (!draft.dirty && !clearConflict) return;
-    const data = { thread_id: this.threadId, body: draft.body.slice(0, 8000), base_version: draft.base_version || 0 };
+    // The text box is the latest text (a keystroke may not be stored yet).
+    const body = (this.box && this.box.isConnected ? this.box.value : draft.body).slice(0, 8000);
+    const data = { thread_id: this.threadId, body, base_version: draft.base_version || 0 };
     // Our own save moves the server's version by one: the next save is based on that.
-    const next = { ...draft, dirty: false, base_version: data.base_version + 1, conflict_body: null, server: null };
+    const next = { ...draft, body, dirty: false, base_version: data.base_version + 1, conflict_body: null, server: null };
     const { done } = enqueue(app.raw, 'draft.save', data, { puts: [['drafts', next]] });
     notePending(1);
     await track(done);
@@ -151,6 +159,7 @@ class ThreadView {
     const draft = await this.draft();
     const current = draft.server ? draft.server.version : draft.base_version;
     await app.db.put('drafts', { ...draft, body: text, dirty: true, base_version: current });
+    if (this.box) this.box.value = text;
     await this.saveDraft(true);
     await this.draw();
   }
