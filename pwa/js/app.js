@@ -20,6 +20,8 @@ export const app = {
 };
 
 const FLUSH_EVERY_MS = 30_000;
+// The other tabs of this browser (sync.js posts its status on the same channel).
+export const tabs = new BroadcastChannel('tandem-sync');
 const FLUSH_AFTER_TAP_MS = 1_500;
 let flushTimer = null;
 
@@ -263,6 +265,12 @@ function onLinkClick(event) {
 function onSyncMessage(message) {
   if (!app.user || message.userId !== app.user.id) return;
   if (message.type === 'status') refreshStatus();
+  if (message.type === 'tapped') {
+    // Another tab of this user recorded: show its taps in the same session here too.
+    app.view?.entriesChanged?.(message.sessionId);
+    refreshStatus();
+    return;
+  }
   if (message.type === 'pulled' || message.type === 'changed') {
     const busy = document.activeElement && ['TEXTAREA', 'INPUT'].includes(document.activeElement.tagName);
     if (app.view?.refresh && !busy) app.view.refresh();
@@ -299,8 +307,7 @@ async function start() {
   await render();
   document.body.dataset.ready = '1';
 
-  const channel = new BroadcastChannel('tandem-sync');
-  channel.onmessage = (e) => onSyncMessage(e.data);
+  tabs.onmessage = (e) => onSyncMessage(e.data);
   window.addEventListener('tandem-sync', (e) => onSyncMessage(e.detail));
   window.addEventListener('online', () => scheduleFlush(0));
   window.addEventListener('offline', renderBadge);

@@ -1,7 +1,7 @@
 // The aide's screens: the student list, and one student's session with a large target
 // for every kind of goal. A tap updates the screen at once and writes the op in one
 // IndexedDB transaction; the network comes later (sync.js).
-import { app, notePending, track } from './app.js';
+import { app, notePending, tabs, track } from './app.js';
 import { clear, h } from './dom.js';
 import { clock } from './i18n.js';
 import { enqueue } from './outbox.js';
@@ -234,6 +234,20 @@ class StudentView {
   }
 
   // The voided op ids, kept between taps (rebuilt only after an undo or a reload).
+  // Another tab recorded in this session: read its entries back and update the counts
+  // (the screen itself stays as it is).
+  async entriesChanged(sessionId) {
+    if (!this.session || sessionId !== this.session.id) {
+      if (!this.session) await this.refresh();
+      return;
+    }
+    this.entries = await this.loadEntries(this.session.id);
+    for (const timer of await app.db.getAll('timers')) if (timer.session_id === this.session.id) this.timers.set(timer.timer_id, timer);
+    this.undoCount += 1;
+    this.indexEntries();
+    this.updateSums(null);
+  }
+
   voided() {
     if (this.voidedCache && this.voidedCache.n === this.undoCount) return this.voidedCache.set;
     const set = new Set();
@@ -551,6 +565,7 @@ class StudentView {
     track(done.then(() => {
       tapTimes.push(performance.now() - t0);
       if (tapTimes.length > 5000) tapTimes.splice(0, 1000);
+      tabs.postMessage({ type: 'tapped', userId: app.user.id, sessionId: data.session_id ?? this.session?.id ?? null });
     }).catch((err) => this.say(`Not saved: ${err.message}`)));
     return op;
   }

@@ -61,6 +61,9 @@ def test_two_tabs_never_send_an_op_in_two_overlapping_requests(
         two.evaluate(f"() => {{ ({flushes})(); }}")
     wait_synced(one)
     wait_synced(two)
+    # Each tab shows the other's taps in the shared session.
+    one.wait_for_selector(f".bar-goals li[data-goal='{tally}'] .sum:has-text('20 times')")
+    two.wait_for_selector(f".bar-goals li[data-goal='{trials}'] .sum:has-text('20/20 correct')")
 
     windows: list[tuple[float, float, set[str]]] = []
     for request in sent:
