@@ -7,6 +7,10 @@ import { clock, setLanguage, t } from './i18n.js';
 import { pendingCount } from './outbox.js';
 import { forgetUser, getMeta, lastUser, openUserDb, rememberUser, wipeUserDb } from './store.js';
 import { flush } from './sync.js';
+// Every screen is loaded with the shell, never lazily: a module fetched later could come
+// from a newer version than the page (old and new files must never mix).
+import { renderThread, renderThreads } from './messages.js';
+import { renderHome, renderStudent } from './record.js';
 
 export const app = {
   user: null, // {id, name, role, language}
@@ -237,16 +241,13 @@ async function render() {
   const isParent = app.user.role === 'parent';
   document.getElementById('nav-students').hidden = isParent;
   if (parts[1] === 'messages') {
-    const { renderThreads, renderThread } = await import('./messages.js');
     app.view = parts[2] ? await renderThread(main, Number(parts[2])) : await renderThreads(main);
   } else if (isParent) {
     window.history.replaceState({}, '', '/app/messages');
     return render();
   } else if (parts[1] === 'student' && parts[2]) {
-    const { renderStudent } = await import('./record.js');
     app.view = await renderStudent(main, Number(parts[2]));
   } else {
-    const { renderHome } = await import('./record.js');
     app.view = await renderHome(main);
   }
   document.getElementById('main').focus({ preventScroll: true });
