@@ -801,6 +801,15 @@ ledger AS (
                   $36::text[], $37::text[], $38::timestamptz[], $39::timestamptz[])
              AS t(seq, op_id, op_type, body_hash, outcome, code, reason, device_time,
                   recorded_at)
+    RETURNING 1),
+audit AS (
+    -- The audit trail: one row per student written in this batch (same statement, so
+    -- no extra round trip; the audit_log triggers allow INSERT only).
+    INSERT INTO audit_log (school_id, actor_id, actor_role, student_id, record_type,
+                           record_id, action, request_id, detail)
+    SELECT $1, $2, $42, t.sid, 'observation', $4::text, 'sync_write', $43,
+           jsonb_build_object('ops', t.n)
+      FROM unnest($44::bigint[], $45::int[]) AS t(sid, n)
     RETURNING 1)
 UPDATE sync_client SET last_seq = $40, last_sync_at = $30, app_version = $41
  WHERE client_id = $4
@@ -847,6 +856,12 @@ async def _write(
         )
         for j in judged
     ]
+    # The audit trail: one row per student written in this batch (in WRITE_SQL), and
+    # every refusal (below).
+    written: dict[int, int] = {}
+    for j in judged:
+        if j.student_id is not None and j.outcome != "rejected":
+            written[j.student_id] = written.get(j.student_id, 0) + 1
     await conn.execute(
         WRITE_SQL,
         user.school_id,
@@ -860,23 +875,11 @@ async def _write(
         *_columns(ledger, 9),
         last_seq,
         app_version,
+        user.role,
+        request_id,
+        sorted(written),
+        [written[sid] for sid in sorted(written)],
     )
-    # The audit trail: one row per student written in this batch, and every refusal.
-    written: dict[int, int] = {}
-    for j in judged:
-        if j.student_id is not None and j.outcome != "rejected":
-            written[j.student_id] = written.get(j.student_id, 0) + 1
-    for student_id, count in sorted(written.items()):
-        await audit.record(
-            user,
-            action="sync_write",
-            record_type="observation",
-            record_id=str(b.client_id),
-            student_id=student_id,
-            request_id=request_id,
-            detail={"ops": count},
-            conn=conn,
-        )
     denied = [j for j in judged if j.code == "forbidden"]
     if denied:
         await audit.record(

@@ -581,3 +581,39 @@ def test_timers_from_two_devices_derive_deterministically(
     assert results[None].seconds == 0
     # The stop of a timer whose start named the goal is stored under that goal.
     assert {r[3] for r in rows if r[1] == "timer_stop" and str(r[4]) in (t1, t2)} == {goal}
+
+
+def test_sync_writes_and_refusals_are_audited(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    sid = open_session(aide_device, st.id)
+    for _ in range(3):
+        aide_device.op(
+            "tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1}
+        )
+    aide_device.op(
+        "session.open", {"session_id": str(uuid.uuid4()), "student_id": classroom.other.id}
+    )
+    batch = list(aide_device.outbox)
+    out = aide_device.sync()
+    assert statuses(out) == ["applied"] * 4 + ["rejected"]
+
+    def audit_rows() -> list[tuple[Any, ...]]:
+        return sql.execute(
+            """SELECT actor_role, student_id, action, record_id, detail
+                 FROM audit_log WHERE actor_id = %s AND action IN ('sync_write', 'denied')
+                ORDER BY id""",
+            (classroom.aide.id,),
+        ).fetchall()
+
+    rows = audit_rows()
+    assert [r for r in rows if r[2] == "sync_write"] == [
+        ("aide", st.id, "sync_write", aide_device.client_id, {"ops": 4})
+    ]
+    assert [r[2] for r in rows if r[2] == "denied"] == ["denied"]
+    # The same batch again: all duplicates, nothing written, nothing more audited.
+    retry = aide_device.post(batch)
+    assert retry.status_code == 200
+    assert statuses(retry.json()) == ["duplicate"] * 5
+    assert audit_rows() == rows
