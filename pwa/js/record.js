@@ -89,7 +89,8 @@ function summarize(goal, entries, voided, now) {
     }
     case 'frequency': {
       const total = live.filter((e) => e.kind === 'tally').reduce((sum, e) => sum + e.delta, 0);
-      return `${Math.max(0, total)} times`;
+      const n = Math.max(0, total);
+      return n === 1 ? '1 time' : `${n} times`;
     }
     case 'duration':
       return formatDuration(timerTotal(live, now));
