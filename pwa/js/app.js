@@ -107,6 +107,9 @@ function renderBadge() {
   else if (app.state?.state === 'other-user') parts.push(t('otherUser'));
   else if (app.state?.state === 'offline' || !navigator.onLine) parts.push(t('offline'));
   else if (app.state?.state === 'retry' || app.state?.state === 'forbidden') parts.push(app.state.detail || t('retry'));
+  // Screen readers hear a change of state (offline, log in again), not every count.
+  const live = document.getElementById('sync-live');
+  if (live && live.textContent !== parts.join(' · ')) live.textContent = parts.join(' · ');
   const after = app.lastSync ? t('lastSync', clock(app.lastSync)) : t('never');
   app.badgeParts = { before: [...parts], after };
   parts.push(app.pending > 0 ? t('pending', app.pending) : t('allSynced'));
