@@ -51,7 +51,9 @@ def _sections(role: str) -> list[Section]:
         obs_key = "greatest(o.txid, d.txid)"
         obs_extra = "AND d.review_status = 'approved' AND o.state = 'applied'"
     elif role == "aide":
-        obs_key, obs_extra = "o.txid", "AND o.user_id = $4"
+        # Their own events, and a teacher's corrections of entries in their sessions.
+        obs_key = "o.txid"
+        obs_extra = "AND (o.user_id = $4 OR (o.kind = 'correction' AND d.staff_id = $4))"
     else:
         obs_key, obs_extra = "o.txid", ""
     return [

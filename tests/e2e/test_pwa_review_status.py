@@ -1,9 +1,6 @@
-"""Review flows back to the phone: the aide sees which sessions were approved and which
-were rejected (with the teacher's reason); a provider logs service minutes with a timer.
-
-(A teacher's correction is shown as "corrected by the teacher" once the pull sends the
-correction events of the aide's own sessions; today it sends aides their own events
-only: see docs/pwa.md, "Open points".)"""
+"""Review flows back to the phone: the aide sees which sessions were approved, corrected
+by the teacher, or rejected (with the teacher's reason); a provider logs service minutes
+with a timer."""
 
 from __future__ import annotations
 
@@ -49,6 +46,15 @@ def test_aide_sees_approved_and_rejected_sessions_with_the_reason(
     ]
     assert len(sessions) == 2
     teacher = client_for(room.teacher)
+    entry = sql.execute(
+        "SELECT id FROM observation WHERE session_id = %s AND kind = 'trial'", (sessions[0],)
+    ).fetchone()
+    assert entry is not None
+    r = teacher.post(
+        f"/teacher/review/entries/{entry[0]}/correct",
+        data={"reason": "Prompted, not independent", "outcome": "correct", "prompt": "verbal"},
+    )
+    assert r.status_code in (302, 303), r.text
     r = teacher.post("/teacher/review/approve", data={"session_id": sessions[0]})
     assert r.status_code in (302, 303), r.text
     reason = "This was Noah's session, not Maya's"
@@ -60,7 +66,9 @@ def test_aide_sees_approved_and_rejected_sessions_with_the_reason(
     approved = page.inner_text(f".history li[data-session='{sessions[0]}']")
     rejected = page.inner_text(f".history li[data-session='{sessions[1]}']")
     assert "Approved" in approved
+    assert "corrected by the teacher" in approved
     assert "Rejected" in rejected
+    assert "corrected" not in rejected
     assert reason in rejected
     assert page.get_attribute(f".history li[data-session='{sessions[0]}']", "data-status") == (
         "approved"

@@ -141,3 +141,42 @@ def test_an_unrelated_long_transaction_causes_no_resends(
     after = teacher.sync(pull=True)["changes"]
     assert [(s["id"], s["grade"]) for s in after["students"]] == [(st.id, "4")]
     assert teacher.sync(pull=True)["changes"]["students"] == []
+
+
+def test_aide_pull_carries_the_teachers_corrections_of_their_entries(
+    classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    aide = Device(client_for(classroom.aide))
+    sid = open_session(aide, st.id)
+    trial = aide.op(
+        "trial.record",
+        {
+            "session_id": sid,
+            "goal_id": st.goals["trials"],
+            "outcome": "incorrect",
+            "prompt": "verbal",
+        },
+    )
+    aide.op("session.close", {"session_id": sid})
+    aide.sync()
+    aide.sync(pull=True)
+    row = sql.execute("SELECT id FROM observation WHERE op_id = %s", (trial["op_id"],)).fetchone()
+    assert row is not None
+    teacher = client_for(classroom.teacher)
+    r = teacher.post(
+        f"/teacher/review/entries/{row[0]}/correct",
+        data={
+            "reason": "Watched the video: it was correct",
+            "outcome": "correct",
+            "prompt": "verbal",
+        },
+    )
+    assert r.status_code in (302, 303), r.text
+    out = aide.sync(pull=True)["changes"]["observations"]
+    corrections = [o for o in out if o["kind"] == "correction"]
+    assert len(corrections) == 1
+    assert corrections[0]["session_id"] == sid
+    # Another aide's pull does not get it.
+    other_aide = Device(client_for(Factory(sql, school_id=st.school_id).user("aide")))
+    assert other_aide.sync(pull=True)["changes"]["observations"] == []
