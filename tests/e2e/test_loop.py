@@ -12,7 +12,14 @@ import psycopg
 from playwright.sync_api import Browser
 
 from tests.e2e.helpers import login, open_app, server_down, wait_controlled, wait_synced
-from tests.e2e.test_push import STUB, deliver, notifications, push_server, push_service
+from tests.e2e.test_push import (
+    STUB,
+    deliver,
+    notifications,
+    push_server,
+    push_service,
+    wait_notifications,
+)
 from tests.integration.test_push import run_worker
 from tests.support.factories import Factory
 from tests.support.push_service import PushService
@@ -108,10 +115,7 @@ def test_aide_offline_to_parent_push_and_reply(
         parent.goto(base + "/parent")
         parent.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15_000)
         deliver(parent, base, push.payload)
-        parent.wait_for_function(
-            "async () => (await (await navigator.serviceWorker.ready).getNotifications()).length === 1",
-            timeout=10_000,
-        )
+        wait_notifications(parent, 1)
         [worker] = [w for w in parent_ctx.service_workers if w.url.endswith("/sw.js")]
         worker.evaluate(
             """async () => {

@@ -81,6 +81,18 @@ def notifications(page: Page) -> list[dict[str, Any]]:
     return result
 
 
+def wait_notifications(page: Page, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """Poll until the worker's registration shows `count` notifications. (A predicate
+    that returns a Promise is truthy at once for wait_for_function: poll from here.)"""
+    deadline = time.monotonic() + timeout
+    shown = notifications(page)
+    while len(shown) != count and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+        shown = notifications(page)
+    assert len(shown) == count, shown
+    return shown
+
+
 def deliver(page: Page, base_url: str, payload: dict[str, Any]) -> None:
     """What the browser's push service would do: hand the decrypted data to the worker."""
     cdp = page.context.new_cdp_session(page)
@@ -143,11 +155,7 @@ def test_subscribe_push_show_replace_and_click_to_the_note(
         page.reload()  # now controlled by the service worker, like an open app window
         page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15_000)
         deliver(page, base, push.payload)
-        page.wait_for_function(
-            """async () => (await (await navigator.serviceWorker.ready).getNotifications()).length > 0""",
-            timeout=10_000,
-        )
-        shown = notifications(page)
+        shown = wait_notifications(page, 1)
         assert shown == [
             {
                 "title": "New progress note",
