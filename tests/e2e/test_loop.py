@@ -14,11 +14,10 @@ from playwright.sync_api import Browser
 from tests.e2e.helpers import login, open_app, server_down, wait_controlled, wait_synced
 from tests.e2e.test_push import (
     STUB,
-    deliver,
+    deliver_and_wait,
     notifications,
     push_server,
     push_service,
-    wait_notifications,
 )
 from tests.integration.test_push import run_worker
 from tests.support.factories import Factory
@@ -114,8 +113,7 @@ def test_aide_offline_to_parent_push_and_reply(
         assert push.payload["url"] == f"/parent/notes/{note_id[0]}"
         parent.goto(base + "/parent")
         parent.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15_000)
-        deliver(parent, base, push.payload)
-        wait_notifications(parent, 1)
+        deliver_and_wait(parent, base, push.payload)
         [worker] = [w for w in parent_ctx.service_workers if w.url.endswith("/sw.js")]
         worker.evaluate(
             """async () => {

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Page
 
 from tests.e2e.helpers import login
 from tests.integration.test_push import publish_note, run_worker
@@ -93,29 +93,60 @@ def wait_notifications(page: Page, count: int, timeout: float = 10.0) -> list[di
     return shown
 
 
+def deliver_and_wait(
+    page: Page, base_url: str, payload: dict[str, Any], count: int = 1
+) -> list[dict[str, Any]]:
+    """Deliver a push and wait until the registration lists `count` notifications.
+
+    Headless Chromium sometimes drops a notification from getNotifications() although
+    the worker handled the push and showNotification() resolved (seen in about one run
+    in ten: counters in the worker said push 1, shown 1, listed 0). A real push service
+    redelivers until acknowledged; so does this helper, at most three times. The same
+    payload carries the same tag, so a redelivery can never add a second notification.
+    """
+    for attempt in range(3):
+        deliver(page, base_url, payload)
+        try:
+            return wait_notifications(page, count, timeout=4.0)
+        except AssertionError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 def deliver(page: Page, base_url: str, payload: dict[str, Any]) -> None:
-    """What the browser's push service would do: hand the decrypted data to the worker."""
-    cdp = page.context.new_cdp_session(page)
-    registrations: list[dict[str, Any]] = []
-    cdp.on(
-        "ServiceWorker.workerRegistrationUpdated",
-        lambda e: registrations.extend(e["registrations"]),
-    )
-    cdp.send("ServiceWorker.enable")
-    deadline = time.monotonic() + 10
-    while not registrations and time.monotonic() < deadline:
-        page.wait_for_timeout(50)
-    live = [r for r in registrations if not r["isDeleted"] and r["scopeURL"] == base_url + "/"]
-    assert live, registrations
+    """What the browser's push service would do: hand the decrypted data to the worker.
+
+    The DevTools session stays attached for the page's life: detaching it right after
+    deliverPushMessage sometimes dropped the push before the worker handled it."""
+    cdp = _push_sessions.get(id(page))
+    if cdp is None:
+        cdp = page.context.new_cdp_session(page)
+        registrations: list[dict[str, Any]] = []
+        cdp.on(
+            "ServiceWorker.workerRegistrationUpdated",
+            lambda e: registrations.extend(e["registrations"]),
+        )
+        cdp.send("ServiceWorker.enable")
+        deadline = time.monotonic() + 10
+        while not registrations and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+        live = [r for r in registrations if not r["isDeleted"] and r["scopeURL"] == base_url + "/"]
+        assert live, registrations
+        _push_sessions[id(page)] = cdp
+        _registration_ids[id(page)] = live[0]["registrationId"]
     cdp.send(
         "ServiceWorker.deliverPushMessage",
         {
             "origin": base_url,
-            "registrationId": live[0]["registrationId"],
+            "registrationId": _registration_ids[id(page)],
             "data": json.dumps(payload),
         },
     )
-    cdp.detach()
+
+
+_push_sessions: dict[int, CDPSession] = {}
+_registration_ids: dict[int, str] = {}
 
 
 def test_subscribe_push_show_replace_and_click_to_the_note(
@@ -154,8 +185,7 @@ def test_subscribe_push_show_replace_and_click_to_the_note(
 
         page.reload()  # now controlled by the service worker, like an open app window
         page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=15_000)
-        deliver(page, base, push.payload)
-        shown = wait_notifications(page, 1)
+        shown = deliver_and_wait(page, base, push.payload)
         assert shown == [
             {
                 "title": "New progress note",
