@@ -101,6 +101,13 @@ def counts(sql: psycopg.Connection[Any], session_id: str) -> dict[str, int]:
     return {"trials": int(row[0]), "tally": int(row[1]), "rows": int(row[2])}
 
 
+def review_status(sql: psycopg.Connection[Any], session_id: str) -> str | None:
+    row = sql.execute(
+        "SELECT review_status FROM data_session WHERE id = %s", (session_id,)
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
 @pytest.fixture
 def aide_device(classroom: Classroom, client_for: Any) -> Device:
     return Device(client_for(classroom.aide))
@@ -137,9 +144,7 @@ def test_ops_apply_once_and_a_retry_reports_duplicates(
     assert again.status_code == 200
     assert statuses(again.json()) == ["duplicate"] * 5
     assert counts(sql, sid) == {"trials": 3, "tally": 1, "rows": 4}
-    assert sql.execute(
-        "SELECT review_status FROM data_session WHERE id = %s", (sid,)
-    ).fetchone() == ("open",)
+    assert review_status(sql, sid) == "open"
 
 
 def test_undo_close_and_derived_counts(
@@ -159,9 +164,7 @@ def test_undo_close_and_derived_counts(
     dev.op("undo", {"target_op_id": tap["op_id"]})
     out = dev.sync()
     assert out["results"][0]["code"] == "undo_target"
-    assert sql.execute(
-        "SELECT review_status FROM data_session WHERE id = %s", (sid,)
-    ).fetchone() == ("pending",)
+    assert review_status(sql, sid) == "pending"
 
 
 def test_poison_op_is_rejected_alone_and_later_ops_apply(
@@ -362,9 +365,7 @@ def test_op_on_approved_session_becomes_a_pending_correction(
         "SELECT state FROM observation WHERE session_id = %s ORDER BY recorded_at", (sid,)
     ).fetchall()
     assert [s[0] for s in states] == ["applied", "proposed"]
-    assert sql.execute(
-        "SELECT review_status FROM data_session WHERE id = %s", (sid,)
-    ).fetchone() == ("approved",)
+    assert review_status(sql, sid) == "approved"
 
 
 def test_permission_is_judged_at_recording_time(
