@@ -6,6 +6,7 @@ from the same pool through `connection()`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -133,6 +134,45 @@ async def transaction() -> AsyncIterator[asyncpg.Connection]:
     """A raw connection inside one transaction (committed on normal exit)."""
     async with connection() as conn, conn.transaction():
         yield conn
+
+
+@asynccontextmanager
+async def transaction_opened_with(statements: str) -> AsyncIterator[asyncpg.Connection]:
+    """A transaction whose BEGIN travels in one round trip with `statements`:
+    parameter-free SQL (SET LOCAL, a row lock) run by the simple query protocol, whose
+    results are discarded. Committed on normal exit, rolled back on any exception.
+
+    asyncpg refuses `conn.transaction()` inside a transaction it did not begin: use
+    `savepoint(conn)` within this one. `statements` must never carry user input except
+    values that cannot hold SQL (a parsed UUID)."""
+    async with connection() as conn:
+        await conn.execute(f"BEGIN;\n{statements}")
+        try:
+            yield conn
+        except BaseException:
+            if not conn.is_closed():
+                # If even this fails, the pool's release rolls back before reuse.
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+
+
+@asynccontextmanager
+async def savepoint(conn: asyncpg.Connection, name: str = "tandem_sp") -> AsyncIterator[None]:
+    """A savepoint in whatever transaction `conn` is in: what ran inside is undone if
+    the block raises, and the transaction goes on."""
+    if not name.isidentifier():
+        raise ValueError(f"not a savepoint name: {name!r}")
+    await conn.execute(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        if not conn.is_closed():
+            with contextlib.suppress(Exception):
+                await conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
+        raise
+    await conn.execute(f"RELEASE SAVEPOINT {name}")
 
 
 async def migrate() -> list[str]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -136,8 +136,21 @@ def parse_time(text: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def body_hash(op: OpIn) -> bytes:
-    canonical = msgspec.json.encode([op.type, op.at, op.data, op.oversize], order="sorted")
+def canonical_data(op: OpIn) -> bytes:
+    """The op's data as JSON with sorted keys: its size is the op's size."""
+    return msgspec.json.encode(op.data, order="sorted")
+
+
+def body_hash(op: OpIn, data: bytes | None = None) -> bytes:
+    """sha256 of the JSON array [type, at, data, oversize] with sorted keys, built from
+    the already-encoded data (byte for byte what encoding the whole array gives; the
+    ledger keeps these hashes, so the bytes may never change)."""
+    if data is None:
+        data = canonical_data(op)
+    encode = msgspec.json.encode
+    canonical = b"".join(
+        (b"[", encode(op.type), b",", encode(op.at), b",", data, b",", encode(op.oversize), b"]")
+    )
     return hashlib.sha256(canonical).digest()
 
 
@@ -213,45 +226,59 @@ class Batch:
 # --- push ------------------------------------------------------------------------------
 
 
+CLIENT_SQL = """
+SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
+  FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
+ WHERE c.client_id = $1"""
+
+
+def _open_statements(client_id: UUID) -> str:
+    """What the sync transaction's BEGIN carries, in the same round trip: generic plans
+    for this transaction (planning the batch's two big statements afresh costs more
+    than running them, about 1 ms), and the lock on the client's row that serialises
+    its batches. Every later statement takes its snapshot after this lock is granted,
+    so it sees whatever the previous holder committed. `client_id` is a parsed UUID:
+    its text is hex digits and dashes only."""
+    assert isinstance(client_id, UUID)
+    return (
+        "SET LOCAL plan_cache_mode = force_generic_plan;\n"
+        f"SELECT 1 FROM sync_client WHERE client_id = '{client_id}' FOR UPDATE;"
+    )
+
+
+def _client_last_seq(client: Any, user: CurrentUser) -> int:
+    """The client's last_seq, if the client is this user's and its device not revoked."""
+    if (
+        client is None
+        or client["user_id"] != user.id
+        or client["school_id"] != user.school_id
+        or client["revoked_at"] is not None
+    ):
+        raise ClientForbidden(
+            "This sync client is not registered to you, or its device was revoked."
+        )
+    return int(client["last_seq"])
+
+
 async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None) -> SyncOut:
     received = datetime.now(UTC)
     sent_at = parse_time(req.sent_at)
     offset = timedelta(0) if sent_at is None else received - sent_at
     results: list[OpResult] = []
     stopped: Stopped | None = None
-    async with db.transaction() as conn:
-        # Planning the batch's two big statements afresh costs more than running them
-        # (about 1 ms): for this transaction, reuse their generic plans.
-        client = await conn.fetchrow(
-            """SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at,
-                      set_config('plan_cache_mode', 'force_generic_plan', true) AS plans
-                 FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
-                WHERE c.client_id = $1 FOR UPDATE OF c""",
-            req.client_id,
-        )
-        if (
-            client is None
-            or client["user_id"] != user.id
-            or client["school_id"] != user.school_id
-            or client["revoked_at"] is not None
-        ):
-            raise ClientForbidden(
-                "This sync client is not registered to you, or its device was revoked."
-            )
-        last_seq = int(client["last_seq"])
+    async with db.transaction_opened_with(_open_statements(req.client_id)) as conn:
         if req.ops:
             results, stopped, last_seq = await _merge(
                 conn,
                 user,
                 req,
-                client_id=req.client_id,
-                device_id=client["device_id"],
-                last_seq=last_seq,
                 now=received,
                 offset=offset,
                 sent_at_valid=sent_at is not None,
                 request_id=request_id,
             )
+        else:
+            last_seq = _client_last_seq(await conn.fetchrow(CLIENT_SQL, req.client_id), user)
         await failpoints.hit("sync.before_commit", str(req.client_id))
     await failpoints.hit("sync.after_commit", str(req.client_id))
     changes, cursor, has_more = (None, req.cursor, False)
@@ -274,37 +301,35 @@ async def _merge(
     user: CurrentUser,
     req: SyncIn,
     *,
-    client_id: UUID,
-    device_id: int | None,
-    last_seq: int,
     now: datetime,
     offset: timedelta,
     sent_at_valid: bool,
     request_id: str | None,
 ) -> tuple[list[OpResult], Stopped | None, int]:
     ops = sorted(req.ops, key=lambda o: o.seq)
-    old_seqs = sorted({o.seq for o in ops if o.seq <= last_seq})
-    ledger: dict[int, tuple[UUID, bytes]] = {}
-    if old_seqs:
-        for r in await conn.fetch(
-            "SELECT seq, op_id, body_hash FROM sync_op WHERE client_id = $1 AND seq = ANY($2::bigint[])",
-            client_id,
-            old_seqs,
-        ):
-            ledger[int(r["seq"])] = (r["op_id"], bytes(r["body_hash"]))
+    batch = Batch(user=user, client_id=req.client_id, device_id=None, now=now, offset=offset)
+    # One statement reads the client row, the ledger entries of the batch's seqs and
+    # everything the ops need. Until it has run, last_seq is unknown, so every op is
+    # decoded as if new; replays (rare: a retry after a lost response) only add lookups.
+    decoded = _decode_all(batch, ops, sent_at_valid=sent_at_valid)
+    prefetched = await _prefetch(conn, batch, decoded)
+    last_seq = _client_last_seq(prefetched.client, user)
+    batch.device_id = prefetched.client["device_id"]
+    ledger = prefetched.ledger
 
     # Split: replays of processed seqs, and the contiguous run of new ones.
     results: dict[int, OpResult] = {}
     order: list[int] = []
-    new_ops: list[OpIn] = []
+    new_ops: list[tuple[Judged, Any]] = []
     stopped: Stopped | None = None
     expected = last_seq + 1
-    for op in ops:
+    for j, data in decoded:
+        op = j.op
         if op.seq < expected:
             if op.seq in results and op.seq not in ledger:
                 # The same seq twice in one batch: judge the copy against the first.
-                first = next(j for j in new_ops if j.seq == op.seq)
-                ledger_entry = (first.op_id, body_hash(first))
+                first = next(n for n, _ in new_ops if n.op.seq == op.seq)
+                ledger_entry = (first.op.op_id, first.hash)
             else:
                 ledger_entry = ledger.get(op.seq, (op.op_id, b""))
             results.setdefault(op.seq, _replay(op, ledger_entry))
@@ -319,15 +344,14 @@ async def _merge(
                 f"resend from {expected}.",
             )
             break
-        new_ops.append(op)
+        new_ops.append((j, data))
         order.append(op.seq)
         results[op.seq] = OpResult(seq=op.seq, op_id=op.op_id, status="applied")
         expected += 1
 
     if new_ops:
-        batch = Batch(user=user, client_id=client_id, device_id=device_id, now=now, offset=offset)
-        judged = await _judge_all(conn, batch, new_ops, sent_at_valid=sent_at_valid)
-        last_seq = new_ops[-1].seq
+        judged = _judge_new(batch, new_ops, prefetched.used)
+        last_seq = new_ops[-1][0].op.seq
         await _write(
             conn,
             batch,
@@ -370,7 +394,16 @@ def _replay(op: OpIn, entry: tuple[UUID, bytes]) -> OpResult:
 
 
 PREFETCH_SQL = """
-WITH used AS (
+WITH client AS (
+    -- Already locked by the transaction's first statement (_open_statements).
+    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
+      FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
+     WHERE c.client_id = $15),
+seen AS (
+    -- Ledger rows of this batch's seqs: exactly its replays (rows exist up to last_seq).
+    SELECT seq, op_id, body_hash FROM sync_op
+     WHERE client_id = $15 AND seq = ANY($16::bigint[])),
+used AS (
     SELECT op_id FROM sync_op
      WHERE op_id = ANY($1::uuid[]) AND code IS DISTINCT FROM 'op_id_conflict'),
 tgt AS (
@@ -416,7 +449,9 @@ scope AS (
      WHERE p.sid IS NOT NULL
        AND EXISTS (SELECT 1 FROM tandem_student_scope($6, $3, $14, p.at) sc
                     WHERE sc.student_id = p.sid))
-SELECT (SELECT array_agg(op_id) FROM used) AS used,
+SELECT client.*,
+       (SELECT array_agg(row(seq, op_id, body_hash)) FROM seen) AS seen,
+       (SELECT array_agg(op_id) FROM used) AS used,
        (SELECT array_agg(row(op_id, student_id, session_id, goal_id, kind, user_id)) FROM tgt)
            AS targets,
        (SELECT array_agg(voids_op_id) FROM voided) AS voided,
@@ -428,15 +463,32 @@ SELECT (SELECT array_agg(op_id) FROM used) AS used,
        (SELECT array_agg(row(id, student_id)) FROM services) AS services,
        (SELECT array_agg(row(id, start)) FROM students) AS students,
        (SELECT array_agg(row(sid, at)) FROM scope) AS scope
+  FROM (SELECT) AS one LEFT JOIN client ON true
 """
 
 
-async def _judge_all(
-    conn: asyncpg.Connection, b: Batch, ops: list[OpIn], *, sent_at_valid: bool
-) -> list[Judged]:
-    # Pass 1: decode, size and time; gather every id to look up, and for each op the
-    # (session | student | undo target, recorded time) whose permission to check.
-    decoded: list[tuple[Judged, Any]] = []
+def _decode_all(b: Batch, ops: list[OpIn], *, sent_at_valid: bool) -> list[tuple[Judged, Any]]:
+    """Every op decoded, sized and timed: (judged so far, data struct or None)."""
+    out: list[tuple[Judged, Any]] = []
+    for op in ops:
+        data_json = canonical_data(op)
+        j = Judged(op=op, hash=body_hash(op, data_json), outcome="applied")
+        out.append((j, _decode(j, b, sent_at_valid, size=len(data_json))))
+    return out
+
+
+@dataclass
+class Prefetched:
+    client: Any  # the client's row (user, school, device, last_seq, revoked_at) or None
+    ledger: dict[int, tuple[UUID, bytes]]  # seq -> (op_id, body hash) of replays
+    used: set[UUID]  # op ids of the batch already in the ledger
+
+
+async def _prefetch(
+    conn: asyncpg.Connection, b: Batch, decoded: list[tuple[Judged, Any]]
+) -> Prefetched:
+    """Gather every id the ops name, and for each op the (session | student | undo
+    target, recorded time) whose permission to check; read it all in one statement."""
     session_ids: set[UUID] = set()
     goal_ids: set[int] = set()
     service_ids: set[int] = set()
@@ -449,12 +501,10 @@ async def _judge_all(
     p_stu: list[int | None] = []
     p_target: list[UUID | None] = []
     p_at: list[datetime] = []
-    for op in ops:
-        j = Judged(op=op, hash=body_hash(op), outcome="applied")
-        data = _decode(j, b, sent_at_valid)
-        decoded.append((j, data))
+    for j, data in decoded:
         if data is None:
             continue
+        op = j.op
         sess: UUID | None = getattr(data, "session_id", None)
         stu: int | None = None
         target: UUID | None = None
@@ -486,7 +536,7 @@ async def _judge_all(
     user = b.user
     row = await conn.fetchrow(
         PREFETCH_SQL,
-        [op.op_id for op in ops],
+        [j.op.op_id for j, _ in decoded],
         list(targets),
         user.school_id,
         list(session_ids),
@@ -500,9 +550,10 @@ async def _judge_all(
         p_target,
         p_at,
         user.role,
+        b.client_id,
+        [j.op.seq for j, _ in decoded],
     )
     assert row is not None
-    used_ids: set[UUID] = set(row["used"] or ())
     for op_id, student_id, session_id, goal_id, kind, owner in row["targets"] or ():
         b.observations[op_id] = (student_id, session_id, goal_id, kind, owner)
     b.voided = set(row["voided"] or ())
@@ -534,10 +585,17 @@ async def _judge_all(
     for student_id, start in row["students"] or ():
         b.students[student_id] = start
     b.in_scope = {(sid, at) for sid, at in row["scope"] or ()}
+    return Prefetched(
+        client=None if row["user_id"] is None else row,
+        ledger={int(seq): (op_id, bytes(h)) for seq, op_id, h in row["seen"] or ()},
+        used=set(row["used"] or ()),
+    )
 
-    # Pass 2: judge in seq order against the batch's evolving state.
+
+def _judge_new(b: Batch, new_ops: list[tuple[Judged, Any]], used_ids: set[UUID]) -> list[Judged]:
+    """Judge the new ops in seq order against the batch's evolving state."""
     out: list[Judged] = []
-    for j, data in decoded:
+    for j, data in new_ops:
         if j.outcome == "applied" and j.op.op_id in used_ids:
             _reject(j, "op_id_conflict", "This op id was already used by another op.")
         if j.outcome == "applied" and data is not None:
@@ -554,10 +612,11 @@ def _reject(j: Judged, code: str, reason: str) -> None:
     j.outcome, j.code, j.reason = "rejected", code, reason
 
 
-def _decode(j: Judged, b: Batch, sent_at_valid: bool) -> Any:
-    """Op data as its struct, with times set; None (and j rejected) if it cannot apply."""
+def _decode(j: Judged, b: Batch, sent_at_valid: bool, *, size: int) -> Any:
+    """Op data as its struct, with times set; None (and j rejected) if it cannot apply.
+    `size` is the length of the data's JSON."""
     op = j.op
-    size = op.oversize if op.oversize is not None else len(msgspec.json.encode(op.data))
+    size = op.oversize if op.oversize is not None else size
     if op.oversize is not None or size > MAX_OP_BYTES:
         _reject(
             j, "op_too_large", f"This op is {size} bytes; one op may be at most {MAX_OP_BYTES}."
@@ -752,12 +811,17 @@ def _observe(
     b.observations[j.op.op_id] = (s.student_id, s.id, goal_id, kind, b.user.id)
 
 
-def _columns(rows: Iterable[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    cols: list[list[Any]] = [[] for _ in range(width)]
-    for row in rows:
-        for i, v in enumerate(row):
-            cols[i].append(v)
-    return cols
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
+    """Rows turned into one array per column for `unnest(...)`. A column that is NULL in
+    every row is sent as an empty array: unnest pads shorter arrays with NULLs, and
+    asyncpg's array encoder costs about a microsecond per element (a tally batch has
+    nine such columns). The first column of every caller is never NULL, so the row
+    count is kept."""
+    if not rows:
+        return [() for _ in range(width)]
+    cols = list(zip(*rows, strict=True))
+    assert len(cols) == width
+    return [() if c[0] is None and all(v is None for v in c) else c for c in cols]
 
 
 WRITE_SQL = """
@@ -903,7 +967,7 @@ async def _message_op(
 ) -> None:
     assert j.recorded_at is not None
     try:
-        async with conn.transaction():  # a savepoint: a refused op leaves no trace
+        async with db.savepoint(conn):  # a refused op leaves no trace
             if isinstance(data, MessageSend):
                 sent = await messages.send_message(
                     conn,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server.sync import cursor as cursors
 from server.sync.schemas import OP_DATA, OpIn, RatingRecord, TallyAdd
@@ -35,6 +38,32 @@ def test_body_hash_ignores_key_order_but_not_values() -> None:
     assert body_hash(a) == body_hash(b)
     assert body_hash(a) != body_hash(c)
     assert body_hash(a) != body_hash(_op(a.data or {}, at="2026-11-28T14:02:59Z"))
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    data=st.none() | st.dictionaries(st.text(max_size=10), JSON, max_size=6),
+    at=st.text(max_size=40),
+    oversize=st.none() | st.integers(0, 2**40),
+)
+def test_body_hash_is_the_hash_of_the_whole_op_array(
+    data: dict[str, object] | None, at: str, oversize: int | None
+) -> None:
+    # The ledger stores these hashes and compares a retried op against them: the bytes
+    # hashed must stay exactly those of encoding [type, at, data, oversize] with sorted
+    # keys, however the server builds them.
+    op = OpIn(seq=1, op_id=uuid.uuid4(), type="note.add", at=at, data=data, oversize=oversize)
+    whole = msgspec.json.encode([op.type, op.at, op.data, op.oversize], order="sorted")
+    assert body_hash(op) == hashlib.sha256(whole).digest()
 
 
 def test_parse_time_needs_an_offset() -> None:
