@@ -41,11 +41,8 @@ def test_an_observation_matching_its_session_is_stored(
     session_id = open_session(sql, classroom)
     now = datetime.now(UTC)
     s = classroom.student
-    sql.execute(
-        INSERT,
-        (uuid.uuid4(), s.school_id, s.id, session_id, s.goals["frequency"], classroom.aide.id)
-        + (now, now),
-    )
+    row = (uuid.uuid4(), s.school_id, s.id, session_id, s.goals["frequency"], classroom.aide.id)
+    sql.execute(INSERT, (*row, now, now))
     assert count(sql, session_id) == 1
 
 
@@ -66,10 +63,7 @@ def test_an_observation_disagreeing_with_its_session_is_refused(
         # The other student's goal: a real goal, just not this student's.
         "goal": s.goals["frequency"] if wrong != "goal" else other.goals["frequency"],
     }
+    row = (uuid.uuid4(), values["school"], values["student"], session_id, values["goal"])
     with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        sql.execute(
-            INSERT,
-            (uuid.uuid4(), values["school"], values["student"], session_id, values["goal"])
-            + (classroom.aide.id, now, now),
-        )
+        sql.execute(INSERT, (*row, classroom.aide.id, now, now))
     assert count(sql, session_id) == 0
