@@ -27,7 +27,7 @@ from server.audit import service as audit
 from server.auth.sessions import CurrentUser
 from server.messages import service as messages
 from server.messages.schemas import DraftSave, MessageSend
-from server.sync import failpoints
+from server.sync import failpoints, statements
 from server.sync.pull import pull
 from server.sync.schemas import (
     MAX_OP_BYTES,
@@ -393,80 +393,6 @@ def _replay(op: OpIn, entry: tuple[UUID, bytes]) -> OpResult:
     return OpResult(seq=op.seq, op_id=op.op_id, status="duplicate")
 
 
-PREFETCH_SQL = """
-WITH client AS (
-    -- Already locked by the transaction's first statement (_open_statements).
-    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
-      FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
-     WHERE c.client_id = $15),
-seen AS (
-    -- Ledger rows of this batch's seqs: exactly its replays (rows exist up to last_seq).
-    SELECT seq, op_id, body_hash FROM sync_op
-     WHERE client_id = $15 AND seq = ANY($16::bigint[])),
-used AS (
-    SELECT op_id FROM sync_op
-     WHERE op_id = ANY($1::uuid[]) AND code IS DISTINCT FROM 'op_id_conflict'),
-tgt AS (
-    SELECT op_id, student_id, session_id, goal_id, kind, user_id FROM observation
-     WHERE cardinality($2::uuid[]) > 0 AND op_id = ANY($2::uuid[]) AND school_id = $3),
-voided AS (
-    SELECT voids_op_id FROM observation
-     WHERE cardinality($2::uuid[]) > 0 AND voids_op_id = ANY($2::uuid[])
-       AND state <> 'declined'),
-ses AS (
-    -- Locked in id order: a teacher approving meanwhile waits for this batch.
-    SELECT id, school_id, student_id, staff_id, service_id, review_status, closed_at
-      FROM data_session
-     WHERE id = ANY($4::uuid[] || ARRAY(SELECT session_id FROM tgt))
-     ORDER BY id FOR UPDATE),
-timers AS (
-    -- A timer's start is in the session its stop names (observation_session index).
-    SELECT DISTINCT ON (timer_id) timer_id, goal_id FROM observation
-     WHERE cardinality($5::uuid[]) > 0 AND session_id = ANY($4::uuid[])
-       AND timer_id = ANY($5::uuid[]) AND kind = 'timer_start' AND user_id = $6
-     ORDER BY timer_id, recorded_at),
-goals AS (
-    SELECT g.id, g.student_id, g.measurement, g.rating_max,
-           jsonb_array_length(g.task_steps) AS steps, g.active AND i.status = 'active' AS usable
-      FROM goal g JOIN iep i ON i.id = g.iep_id
-     WHERE g.id = ANY($7::bigint[]) AND g.school_id = $3),
-services AS (
-    SELECT id, student_id FROM service WHERE id = ANY($8::bigint[]) AND school_id = $3),
-students AS (
-    SELECT s.id, (SELECT min(i.start_date) FROM iep i WHERE i.student_id = s.id) AS start
-      FROM student s
-     WHERE s.id = ANY($9::bigint[] || ARRAY(SELECT student_id FROM ses))
-       AND s.school_id = $3),
-pairs AS (
-    SELECT DISTINCT coalesce(t.stu, ses.student_id, tgt.student_id) AS sid, t.at
-      FROM unnest($10::uuid[], $11::bigint[], $12::uuid[], $13::timestamptz[])
-             AS t(sess, stu, target, at)
-      LEFT JOIN ses ON ses.id = t.sess
-      LEFT JOIN tgt ON tgt.op_id = t.target),
-scope AS (
-    -- Permission at the time each op was recorded, through the one scope rule.
-    SELECT p.sid, p.at FROM pairs p
-     WHERE p.sid IS NOT NULL
-       AND EXISTS (SELECT 1 FROM tandem_student_scope($6, $3, $14, p.at) sc
-                    WHERE sc.student_id = p.sid))
-SELECT client.*,
-       (SELECT array_agg(row(seq, op_id, body_hash)) FROM seen) AS seen,
-       (SELECT array_agg(op_id) FROM used) AS used,
-       (SELECT array_agg(row(op_id, student_id, session_id, goal_id, kind, user_id)) FROM tgt)
-           AS targets,
-       (SELECT array_agg(voids_op_id) FROM voided) AS voided,
-       (SELECT array_agg(row(id, school_id, student_id, staff_id, service_id, review_status,
-                             closed_at)) FROM ses) AS sessions,
-       (SELECT array_agg(row(timer_id, goal_id)) FROM timers) AS timers,
-       (SELECT array_agg(row(id, student_id, measurement, rating_max, steps, usable)) FROM goals)
-           AS goals,
-       (SELECT array_agg(row(id, student_id)) FROM services) AS services,
-       (SELECT array_agg(row(id, start)) FROM students) AS students,
-       (SELECT array_agg(row(sid, at)) FROM scope) AS scope
-  FROM (SELECT) AS one LEFT JOIN client ON true
-"""
-
-
 def _decode_all(b: Batch, ops: list[OpIn], *, sent_at_valid: bool) -> list[tuple[Judged, Any]]:
     """Every op decoded, sized and timed: (judged so far, data struct or None)."""
     out: list[tuple[Judged, Any]] = []
@@ -534,31 +460,46 @@ async def _prefetch(
             p_at.append(j.recorded_at)
 
     user = b.user
+    statement = statements.prefetch(
+        statements.PrefetchShape(
+            undo=bool(targets),
+            sessions=bool(session_ids),
+            timers=bool(timer_ids),
+            goals=bool(goal_ids),
+            services=bool(service_ids),
+            students=bool(student_ids),
+            scope=bool(p_at),
+        )
+    )
     row = await conn.fetchrow(
-        PREFETCH_SQL,
-        [j.op.op_id for j, _ in decoded],
-        list(targets),
-        user.school_id,
-        list(session_ids),
-        list(timer_ids),
-        user.id,
-        list(goal_ids),
-        list(service_ids),
-        list(student_ids),
-        p_sess,
-        p_stu,
-        p_target,
-        p_at,
-        user.role,
-        b.client_id,
-        [j.op.seq for j, _ in decoded],
+        statement.sql,
+        *statement.args(
+            {
+                "client_id": b.client_id,
+                "seqs": [j.op.seq for j, _ in decoded],
+                "op_ids": [j.op.op_id for j, _ in decoded],
+                "targets": list(targets),
+                "school_id": user.school_id,
+                "session_ids": list(session_ids),
+                "timer_ids": list(timer_ids),
+                "user_id": user.id,
+                "goal_ids": list(goal_ids),
+                "service_ids": list(service_ids),
+                "student_ids": list(student_ids),
+                "p_sess": p_sess,
+                "p_stu": p_stu,
+                "p_target": p_target,
+                "p_at": p_at,
+                "role": user.role,
+            }
+        ),
     )
     assert row is not None
-    for op_id, student_id, session_id, goal_id, kind, owner in row["targets"] or ():
+    for op_id, student_id, session_id, goal_id, kind, owner in row.get("targets") or ():
         b.observations[op_id] = (student_id, session_id, goal_id, kind, owner)
-    b.voided = set(row["voided"] or ())
+    b.voided = set(row.get("voided") or ())
     for sid, school_id, student_id, staff_id, service_id, review_status, closed_at in (
-        row["sessions"] or ()
+        row.get("sessions") or ()
     ):
         b.sessions[sid] = SessionState(
             id=sid,
@@ -569,9 +510,9 @@ async def _prefetch(
             review_status=review_status,
             closed_at=closed_at,
         )
-    for timer_id, goal_id in row["timers"] or ():
+    for timer_id, goal_id in row.get("timers") or ():
         b.timer_goals[timer_id] = goal_id
-    for gid, student_id, measurement, rating_max, steps, usable in row["goals"] or ():
+    for gid, student_id, measurement, rating_max, steps, usable in row.get("goals") or ():
         b.goals[gid] = GoalInfo(
             id=gid,
             student_id=student_id,
@@ -580,11 +521,11 @@ async def _prefetch(
             steps=steps,
             usable=usable,
         )
-    for service_id, student_id in row["services"] or ():
+    for service_id, student_id in row.get("services") or ():
         b.services[service_id] = student_id
-    for student_id, start in row["students"] or ():
+    for student_id, start in row.get("students") or ():
         b.students[student_id] = start
-    b.in_scope = {(sid, at) for sid, at in row["scope"] or ()}
+    b.in_scope = {(sid, at) for sid, at in row.get("scope") or ()}
     return Prefetched(
         client=None if row["user_id"] is None else row,
         ledger={int(seq): (op_id, bytes(h)) for seq, op_id, h in row["seen"] or ()},
@@ -811,73 +752,20 @@ def _observe(
     b.observations[j.op.op_id] = (s.student_id, s.id, goal_id, kind, b.user.id)
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[Sequence[Any]]:
-    """Rows turned into one array per column for `unnest(...)`. A column that is NULL in
-    every row is sent as an empty array: unnest pads shorter arrays with NULLs, and
-    asyncpg's array encoder costs about a microsecond per element (a tally batch has
-    nine such columns). The first column of every caller is never NULL, so the row
-    count is kept."""
+def _columns(names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> dict[str, Sequence[Any]]:
+    """Rows turned into one array per column for `unnest(...)`, by column name. A column
+    that is NULL in every row is sent as an empty array: unnest pads shorter arrays with
+    NULLs, and asyncpg's array encoder costs about a microsecond per element (a tally
+    batch has nine such columns). The first column of every caller is never NULL, so the
+    row count is kept."""
     if not rows:
-        return [() for _ in range(width)]
+        return {name: () for name in names}
     cols = list(zip(*rows, strict=True))
-    assert len(cols) == width
-    return [() if c[0] is None and all(v is None for v in c) else c for c in cols]
-
-
-WRITE_SQL = """
-WITH new_sessions AS (
-    INSERT INTO data_session (id, school_id, student_id, staff_id, service_id, device_id,
-                              client_id, opened_at, captured_offline, closed_at, review_status)
-    SELECT t.id, $1, t.student_id, $2, t.service_id, $3, $4, t.opened_at, t.offline,
-           t.closed_at, t.review_status
-      FROM unnest($5::uuid[], $6::bigint[], $7::bigint[], $8::timestamptz[], $9::boolean[],
-                  $10::timestamptz[], $11::text[])
-             AS t(id, student_id, service_id, opened_at, offline, closed_at, review_status)
-    RETURNING 1),
-observations AS (
-    INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
-                             client_id, kind, outcome, prompt, delta, timer_id, value,
-                             step_index, note, voids_op_id, state, device_time, recorded_at)
-    SELECT t.op_id, $1, t.student_id, t.session_id, t.goal_id, $2, $4, t.kind, t.outcome,
-           t.prompt, t.delta, t.timer_id, t.value, t.step_index, t.note, t.voids, t.state,
-           t.device_time, t.recorded_at
-      FROM unnest($12::uuid[], $13::bigint[], $14::uuid[], $15::bigint[], $16::text[],
-                  $17::text[], $18::text[], $19::smallint[], $20::uuid[], $21::int[],
-                  $22::smallint[], $23::text[], $24::uuid[], $25::text[], $26::timestamptz[],
-                  $27::timestamptz[])
-             AS t(op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta,
-                  timer_id, value, step_index, note, voids, state, device_time, recorded_at)
-    RETURNING 1),
-closes AS (
-    UPDATE data_session d
-       SET closed_at = t.at,
-           review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
-                                ELSE d.review_status END
-      FROM unnest($28::uuid[], $29::timestamptz[]) AS t(id, at)
-     WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'
-    RETURNING 1),
-ledger AS (
-    INSERT INTO sync_op (client_id, seq, op_id, school_id, user_id, op_type, body_hash,
-                         outcome, code, reason, device_time, recorded_at, received_at)
-    SELECT $4, t.seq, t.op_id, $1, $2, t.op_type, t.body_hash, t.outcome, t.code, t.reason,
-           t.device_time, t.recorded_at, $30
-      FROM unnest($31::bigint[], $32::uuid[], $33::text[], $34::bytea[], $35::text[],
-                  $36::text[], $37::text[], $38::timestamptz[], $39::timestamptz[])
-             AS t(seq, op_id, op_type, body_hash, outcome, code, reason, device_time,
-                  recorded_at)
-    RETURNING 1),
-audit AS (
-    -- The audit trail: one row per student written in this batch (same statement, so
-    -- no extra round trip; the audit_log triggers allow INSERT only).
-    INSERT INTO audit_log (school_id, actor_id, actor_role, student_id, record_type,
-                           record_id, action, request_id, detail)
-    SELECT $1, $2, $42, t.sid, 'observation', $4::text, 'sync_write', $43,
-           jsonb_build_object('ops', t.n)
-      FROM unnest($44::bigint[], $45::int[]) AS t(sid, n)
-    RETURNING 1)
-UPDATE sync_client SET last_seq = $40, last_sync_at = $30, app_version = $41
- WHERE client_id = $4
-"""
+    assert len(cols) == len(names)
+    return {
+        name: () if c[0] is None and all(v is None for v in c) else c
+        for name, c in zip(names, cols, strict=True)
+    }
 
 
 async def _write(
@@ -926,24 +814,33 @@ async def _write(
     for j in judged:
         if j.student_id is not None and j.outcome != "rejected":
             written[j.student_id] = written.get(j.student_id, 0) + 1
-    await conn.execute(
-        WRITE_SQL,
-        user.school_id,
-        user.id,
-        b.device_id,
-        b.client_id,
-        *_columns(sessions, 7),
-        *_columns(b.obs_rows, 16),
-        *_columns(b.closes, 2),
-        b.now,
-        *_columns(ledger, 9),
-        last_seq,
-        app_version,
-        user.role,
-        request_id,
-        sorted(written),
-        [written[sid] for sid in sorted(written)],
+    students = sorted(written)
+    values: dict[str, Any] = {
+        "school_id": user.school_id,
+        "user_id": user.id,
+        "device_id": b.device_id,
+        "client_id": b.client_id,
+        "now": b.now,
+        "last_seq": last_seq,
+        "app_version": app_version,
+        "role": user.role,
+        "request_id": request_id,
+        **_columns(statements.SESSION_COLUMNS, sessions),
+        **_columns(statements.OBSERVATION_COLUMNS, b.obs_rows),
+        **_columns(statements.CLOSE_COLUMNS, b.closes),
+        **_columns(statements.LEDGER_COLUMNS, ledger),
+        "a_student": students,
+        "a_count": [written[sid] for sid in students],
+    }
+    statement = statements.write(
+        statements.WriteShape(
+            sessions=bool(sessions),
+            observations=bool(b.obs_rows),
+            closes=bool(b.closes),
+            audit=bool(students),
+        )
     )
+    await conn.execute(statement.sql, *statement.args(values))
     denied = [j for j in judged if j.code == "forbidden"]
     if denied:
         await audit.record(
