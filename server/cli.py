@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
@@ -88,14 +89,66 @@ def serve(settings: Settings, database: Database, *, banner: str = "") -> None:
         log_level="info",
         access_log=False,
     )
-    server = uvicorn.Server(config)
     if banner:
         print(banner, flush=True)
-    print(f"Tandem is running at {settings.base_url}  (Ctrl-C to stop)", flush=True)
+    processes = f", {settings.workers} processes" if settings.workers > 1 else ""
+    print(f"Tandem is running at {settings.base_url}{processes}  (Ctrl-C to stop)", flush=True)
     try:
-        server.run()
+        run_uvicorn(config, settings.workers)
     finally:
         database.stop()
+
+
+def run_uvicorn(config: Any, workers: int) -> None:
+    """Serve `config` in this process, or in `workers` forked processes that share one
+    listening socket (the kernel spreads connections over them). The app is built
+    before the fork; each process opens its own database pool at startup, and the
+    in-process push worker runs in each (several are safe together: SKIP LOCKED).
+    If any process exits, the others are stopped too, so a supervisor restarts the
+    whole service rather than leaving it half up."""
+    import os
+    import time
+
+    import uvicorn
+
+    if workers <= 1:
+        uvicorn.Server(config).run()
+        return
+    sock = config.bind_socket()
+    children: list[int] = []
+    try:
+        for _ in range(workers):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                code = 1
+                try:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn sets its own
+                    uvicorn.Server(config).run(sockets=[sock])
+                    code = 0
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        finished, status = os.wait()
+        children.remove(finished)
+        log.warning("server process %d exited (status %d); stopping the others", finished, status)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while children and time.monotonic() < deadline:
+            for pid in list(children):
+                with contextlib.suppress(ChildProcessError):
+                    if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                        continue
+                children.remove(pid)
+            time.sleep(0.05)
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        sock.close()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -135,6 +188,8 @@ def _settings_with(args: argparse.Namespace) -> Settings:
         changes["host"] = args.host
     if getattr(args, "port", None):
         changes["port"] = args.port
+    if getattr(args, "workers", None) is not None:
+        changes["workers"] = max(1, min(64, args.workers))
     return msgspec.structs.replace(settings, **changes) if changes else settings
 
 
@@ -148,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--host")
         p.add_argument("--port", type=int)
+        p.add_argument(
+            "--workers", type=int, help="server processes (default 1; one per core in production)"
+        )
         COMMANDS[name] = func
     sub.add_parser("migrate", help="run pending database migrations")
     COMMANDS["migrate"] = cmd_migrate

@@ -25,6 +25,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     base_url: str
     host: str
     port: int
+    workers: int
     secure_cookies: bool
     session_idle_minutes: int
     session_absolute_hours: int
@@ -66,6 +67,7 @@ def load_settings() -> Settings:
         base_url=base_url,
         host=os.environ.get("TANDEM_HOST", "127.0.0.1"),
         port=_int("TANDEM_PORT", 8000),
+        workers=max(1, min(64, _int("TANDEM_WORKERS", 1))),
         secure_cookies=_bool("TANDEM_SECURE_COOKIES", base_url.startswith("https://")),
         session_idle_minutes=_int("TANDEM_SESSION_IDLE_MINUTES", 8 * 60),
         session_absolute_hours=_int("TANDEM_SESSION_ABSOLUTE_HOURS", 14 * 24),
