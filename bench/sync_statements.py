@@ -1,0 +1,234 @@
+"""Where a sync's database time goes (not a test): PostgreSQL backend CPU per
+transaction, built up piece by piece, for a 1-op tally and a 200-op batch.
+
+Against one database with a realistic history (50,000 ledger rows and observations,
+ANALYZEd), one connection runs, N times each, in rotation:
+- skeleton: the transaction's opening round trip (BEGIN, SET LOCAL, client row lock)
+  and COMMIT;
+- + prefetch: the batch's one read statement (generic plan, as in production);
+- + write: its one write statement (observations, ledger, audit row, last_seq).
+The backend process's CPU time (utime + stime from /proc, so fsync's kernel time
+counts) is read before and after; the minimum over rounds is reported, since this
+machine's speed drifts. Differences between the steps are each statement's cost.
+The last stdout line is one JSON object.
+
+    .venv/bin/python bench/sync_statements.py [--rounds 3] [--n 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+HISTORY = 50_000
+
+
+def backend_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[str, Any]:
+    import asyncpg
+
+    from server.sync import statements
+    from server.sync.service import _open_statements
+
+    conn = await asyncpg.connect(url)
+    pid = await conn.fetchval("SELECT pg_backend_pid()")
+    client_id = uuid.uuid4()
+    school, student, session, goal, aide = (
+        ids["school_id"],
+        ids["student_id"],
+        ids["session_id"],
+        ids["goal_id"],
+        ids["aide_id"],
+    )
+    await conn.execute(
+        "INSERT INTO sync_client (client_id, school_id, user_id, last_seq) VALUES ($1, $2, $3, $4)",
+        client_id,
+        school,
+        aide,
+        HISTORY,
+    )
+    await conn.execute(
+        """INSERT INTO sync_op (client_id, seq, op_id, school_id, user_id, op_type, body_hash,
+                                outcome)
+           SELECT $1, g, gen_random_uuid(), $2, $3, 'tally.add', '\\x00', 'applied'
+             FROM generate_series(1, $4::int) g""",
+        client_id,
+        school,
+        aide,
+        HISTORY,
+    )
+    await conn.execute(
+        """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
+                                    kind, delta, device_time, recorded_at)
+           SELECT gen_random_uuid(), $1, $2, $3, $4, $5, 'tally', 1, now(), now()
+             FROM generate_series(1, $6::int)""",
+        school,
+        student,
+        session,
+        goal,
+        aide,
+        HISTORY,
+    )
+    await conn.execute("ANALYZE")
+    seq = HISTORY
+    prefetch = statements.prefetch(
+        statements.PrefetchShape(
+            undo=False,
+            sessions=True,
+            timers=False,
+            goals=True,
+            services=False,
+            students=False,
+            scope=True,
+        )
+    )
+    write = statements.write(
+        statements.WriteShape(sessions=False, observations=True, closes=False, audit=True)
+    )
+    opening = _open_statements(client_id)
+
+    def prefetch_args(k: int) -> list[Any]:
+        now = datetime.now(UTC)
+        return prefetch.args(
+            {
+                "client_id": client_id,
+                "seqs": list(range(seq + 1, seq + k + 1)),
+                "op_ids": [uuid.uuid4() for _ in range(k)],
+                "school_id": school,
+                "session_ids": [session],
+                "user_id": aide,
+                "goal_ids": [goal],
+                "p_sess": [session] * k,
+                "p_stu": [None] * k,
+                "p_target": [None] * k,
+                "p_at": [now] * k,
+                "role": "aide",
+            }
+        )
+
+    def write_args(k: int) -> list[Any]:
+        now = datetime.now(UTC)
+        ops = [uuid.uuid4() for _ in range(k)]
+        values: dict[str, Any] = {
+            "school_id": school,
+            "user_id": aide,
+            "device_id": None,
+            "client_id": client_id,
+            "now": now,
+            "last_seq": seq + k,
+            "app_version": "bench",
+            "role": "aide",
+            "request_id": "bench",
+            "a_student": [student],
+            "a_count": [k],
+        }
+        observation = [ops, [student] * k, [session] * k, [goal] * k, ["tally"] * k]
+        observation += [[], [], [1] * k, [], [], [], [], [], ["applied"] * k, [now] * k, [now] * k]
+        ledger = [list(range(seq + 1, seq + k + 1)), ops, ["tally.add"] * k, [b"\0" * 32] * k]
+        ledger += [["applied"] * k, [], [], [now] * k, [now] * k]
+        values.update(zip(statements.OBSERVATION_COLUMNS, observation, strict=True))
+        values.update(zip(statements.LEDGER_COLUMNS, ledger, strict=True))
+        return write.args(values)
+
+    async def transaction(step: int, k: int) -> None:
+        nonlocal seq
+        await conn.execute(f"BEGIN;\n{opening}")
+        if step >= 1:
+            await conn.fetchrow(prefetch.sql, *prefetch_args(k))
+        if step >= 2:
+            await conn.execute(write.sql, *write_args(k))
+            seq += k
+        await conn.execute("COMMIT")
+
+    best: dict[tuple[int, int], float] = {}
+    for _ in range(rounds):
+        for k, reps in ((1, n), (200, max(1, n // 5))):
+            for step in (0, 1, 2):
+                for _ in range(20):
+                    await transaction(step, k)
+                cpu0 = backend_cpu(pid)
+                for _ in range(reps):
+                    await transaction(step, k)
+                per = (backend_cpu(pid) - cpu0) / reps * 1e6
+                best[(k, step)] = min(best.get((k, step), per), per)
+    await conn.close()
+    result: dict[str, Any] = {}
+    for k, label in ((1, "op1"), (200, "op200")):
+        skeleton, read, full = best[(k, 0)], best[(k, 1)], best[(k, 2)]
+        result[f"{label}_skeleton_us"] = round(skeleton)
+        result[f"{label}_prefetch_us"] = round(read - skeleton)
+        result[f"{label}_write_us"] = round(full - read)
+        result[f"{label}_total_us"] = round(full)
+    result["op200_total_per_op_us"] = round(best[(200, 2)] / 200, 1)
+    result.update(history_rows=HISTORY, rounds=rounds, n=n)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+
+    import psycopg
+
+    from server import db
+    from tests.support.factories import Factory
+    from tests.support.servers import create_database, drop_database, migrate
+
+    embedded = None
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        embedded = db.EmbeddedPostgres(
+            Path(tempfile.mkdtemp(prefix="tandem-bench-")) / "pgdata", delete_on_stop=True
+        )
+        server_url = embedded.server_url
+    url = create_database(server_url, prefix="tandem_bench")
+    try:
+        migrate(url)
+        with psycopg.connect(url, autocommit=True) as sql:
+            f = Factory(sql)
+            student = f.student("Bench")
+            aide = f.user("aide")
+            f.assign(aide, student)
+            session_id = uuid.uuid4()
+            sql.execute(
+                """INSERT INTO data_session (id, school_id, student_id, staff_id, opened_at)
+                   VALUES (%s, %s, %s, %s, now())""",
+                (session_id, f.school_id, student.id, aide.id),
+            )
+            ids = {
+                "school_id": f.school_id,
+                "student_id": student.id,
+                "session_id": session_id,
+                "goal_id": student.goals["frequency"],
+                "aide_id": aide.id,
+            }
+        t0 = time.perf_counter()
+        result = asyncio.run(measure(url, ids, args.rounds, args.n))
+        result["seconds"] = round(time.perf_counter() - t0, 1)
+    finally:
+        drop_database(url)
+        if embedded is not None:
+            embedded.stop()
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
