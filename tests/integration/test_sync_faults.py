@@ -300,3 +300,40 @@ def test_one_op_id_from_two_clients_at_once_is_written_once(
         "SELECT count(*) FROM observation WHERE op_id = %s", (shared,)
     ).fetchone() == (1,)
     assert counts(sql, sid)["tally"] == 1
+
+
+def test_one_tap_undone_from_two_devices_at_once_is_undone_once(
+    fp_server: tuple[AppServer, Failpoints], classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    server, fp = fp_server
+    phone = _device(server, classroom.aide.email)
+    tablet = _device(server, classroom.aide.email)
+    sid = _taps(phone, classroom, 2)
+    phone.sync()
+    target_row = sql.execute(
+        "SELECT op_id FROM observation WHERE session_id = %s AND kind = 'tally' ORDER BY id",
+        (sid,),
+    ).fetchone()
+    assert target_row is not None
+    undo = {"target_op_id": str(target_row[0])}
+    phone.op("undo", undo)
+    tablet.op("undo", undo)
+
+    # The phone's batch holds its transaction open (its session row locked, its undo
+    # written but not committed); the tablet's batch arrives meanwhile and waits.
+    fp.arm("sync.before_commit", phone.client_id)
+    from_phone = _post_in_background(phone, phone.outbox)
+    fp.wait_reached("sync.before_commit")
+    from_tablet = _post_in_background(tablet, tablet.outbox)
+    time.sleep(0.5)
+    fp.release("sync.before_commit")
+    answers = [from_phone.result(timeout=30), from_tablet.result(timeout=30)]
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    outcomes = sorted(
+        (a.json()["results"][0]["status"], a.json()["results"][0]["code"]) for a in answers
+    )
+    assert outcomes == [("applied", None), ("rejected", "undo_target")]
+    assert sql.execute(
+        "SELECT count(*) FROM observation WHERE voids_op_id = %s", (target_row[0],)
+    ).fetchone() == (1,)
+    assert counts(sql, sid)["tally"] == 1
