@@ -239,7 +239,8 @@ def _open_statements(client_id: UUID) -> str:
     its batches. Every later statement takes its snapshot after this lock is granted,
     so it sees whatever the previous holder committed. `client_id` is a parsed UUID:
     its text is hex digits and dashes only."""
-    assert isinstance(client_id, UUID)
+    if not isinstance(client_id, UUID):  # never text from a request: no SQL in it
+        raise TypeError("client_id must be a parsed UUID")
     return (
         "SET LOCAL plan_cache_mode = force_generic_plan;\n"
         f"SELECT 1 FROM sync_client WHERE client_id = '{client_id}' FOR UPDATE;"
