@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from server.sync import cursor as cursors
 from server.sync.schemas import OP_DATA, OpIn, RatingRecord, TallyAdd
-from server.sync.service import body_hash, parse_time
+from server.sync.service import _open_statements, body_hash, parse_time
 
 
 def test_cursor_round_trips() -> None:
@@ -105,3 +105,10 @@ def test_sync_endpoints_are_in_the_openapi_schema() -> None:
     body = schema["paths"]["/api/sync"]["post"]["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/SyncIn"}
     assert "SyncOut" in schema["components"]["schemas"]
+
+
+def test_only_a_parsed_uuid_reaches_the_transactions_sql_text() -> None:
+    client = uuid.uuid4()
+    assert f"client_id = '{client}' FOR UPDATE" in _open_statements(client)
+    with pytest.raises(TypeError):
+        _open_statements("00000000-0000-0000-0000-000000000000'; DROP TABLE sync_op; --")  # type: ignore[arg-type]
