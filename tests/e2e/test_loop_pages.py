@@ -1,5 +1,6 @@
 """The pages of the loop (the teacher's review and notes, message pages, every parent
-page in Spanish) have no serious or critical accessibility violations (axe-core)."""
+page in Spanish) have no serious or critical accessibility violations (axe-core), and
+fit a phone's width: nothing scrolls sideways."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from tests.support.servers import AppServer
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
 
 
-def test_loop_pages_have_no_serious_accessibility_violations(
+def test_loop_pages_are_accessible_and_fit_a_phone(
     e2e_server: AppServer, sql: psycopg.Connection[Any], browser: Browser
 ) -> None:
     base = e2e_server.base_url
@@ -88,6 +89,11 @@ def test_loop_pages_have_no_serious_accessibility_violations(
                 assert response.status == 200, path
                 found = axe_violations(page)
                 failures += [f"{path}: {v['id']} ({v['impact']})" for v in found]
+                # screen.width, not innerWidth: a mobile browser widens its layout
+                # viewport to overflowing content and zooms out.
+                width = page.evaluate("() => [document.documentElement.scrollWidth, screen.width]")
+                if width[0] > width[1]:
+                    failures.append(f"{path}: {width[0]} px wide on a {width[1]} px screen")
         finally:
             ctx.close()
     assert failures == []
