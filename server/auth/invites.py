@@ -107,14 +107,15 @@ async def _insert_link(
     student_id: int | None,
     user_id: int | None,
     created_by: int,
+    relationship: str | None = None,
 ) -> tuple[int, str, datetime]:
     s = get_settings()
     hours = s.invite_ttl_hours if kind == "invite" else s.reset_ttl_hours
     token = new_token()
     row = await conn.fetchrow(
         """INSERT INTO account_link (school_id, kind, token_hash, email, name, role, student_id,
-                                     user_id, created_by, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10::interval)
+                                     user_id, created_by, expires_at, relationship)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now() + $10::interval, $11)
            RETURNING id, expires_at""",
         school_id,
         kind,
@@ -126,6 +127,7 @@ async def _insert_link(
         user_id,
         created_by,
         timedelta(hours=hours),
+        relationship,
     )
     assert row is not None
     return int(row["id"]), token, row["expires_at"]
@@ -305,6 +307,7 @@ async def operator_link(
     student_id: int | None,
     user_id: int | None,
     created_by: int,
+    relationship: str | None = None,
 ) -> str:
     """A link made by an operator at the command line (already authorised): the URL."""
     _, token, _ = await _insert_link(
@@ -317,6 +320,7 @@ async def operator_link(
         student_id=student_id,
         user_id=user_id,
         created_by=created_by,
+        relationship=relationship,
     )
     return link_url(kind, token)
 
@@ -368,7 +372,8 @@ async def _claim(conn: asyncpg.Connection, kind: str, token: str) -> asyncpg.Rec
     row = await conn.fetchrow(
         """UPDATE account_link SET used_at = now()
             WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL AND expires_at > now()
-            RETURNING id, school_id, email, name, role, student_id, user_id, created_by""",
+            RETURNING id, school_id, email, name, role, student_id, user_id, created_by,
+                      relationship""",
         token_hash(token),
         kind,
     )
@@ -478,11 +483,12 @@ async def _add_guardianship(conn: asyncpg.Connection, link: Any, parent_id: int)
     )
     if current is None:
         await conn.execute(
-            """INSERT INTO guardianship (school_id, parent_id, student_id)
-               VALUES ($1, $2, $3)""",
+            """INSERT INTO guardianship (school_id, parent_id, student_id, relationship)
+               VALUES ($1, $2, $3, coalesce($4, 'guardian'))""",
             link["school_id"],
             parent_id,
             student_id,
+            link["relationship"],
         )
 
 

@@ -47,6 +47,7 @@ class AccountLink(Table, tablename="account_link"):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+    relationship = Text(null=True, default=None)
 
 
 class AppSecret(Table, tablename="app_secret"):

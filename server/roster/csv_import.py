@@ -327,6 +327,7 @@ async def _check_and_write(school_id: int, rows: list[Row], result: ImportResult
                     student_id=student_id,
                     user_id=None,
                     created_by=int(admin),
+                    relationship=row.relationship,
                 )
                 result.invitations.append((row.guardian_email, url))
         await conn.execute(

@@ -270,7 +270,8 @@ def test_import_roster_with_links_and_guardian_invitations(
         "guardian_email,guardian_name,guardian_relationship\n"
         f"Nia,Brown,5,2015-05-05,IMP-{factory.tag}-1,{teacher.email};{provider.email},"
         f"{aide.email},{parent.email},,mother\n"
-        f"Omar,Haddad,6,,IMP-{factory.tag}-2,{teacher.email},,{new_parent},Rana Haddad,\n"
+        f"Omar,Haddad,6,,IMP-{factory.tag}-2,{teacher.email},,{new_parent},Rana Haddad,"
+        "grandmother\n"
         'Zoë,"O\'Neil, Jr",K,,,,,,,\n'
     )
     out = run_cli(
@@ -297,6 +298,13 @@ def test_import_roster_with_links_and_guardian_invitations(
     ).fetchone()
     assert rel == ("mother",)
     assert use_link(base_url, link_in(out, base_url)) == (303, "/parent")
+    # The guardian who had no account yet keeps the relationship the roster named.
+    invited = sql.execute(
+        """SELECT g.relationship FROM guardianship g JOIN app_user u ON u.id = g.parent_id
+            WHERE lower(u.email) = lower(%s)""",
+        (new_parent,),
+    ).fetchall()
+    assert invited == [("grandmother",)]
 
 
 def test_import_roster_with_bad_rows_reports_each_and_imports_nothing(
