@@ -43,6 +43,7 @@ async def create_invite(request: Request[Any, Any, Any], data: InviteIn) -> invi
         role=data.role,
         student_id=data.student_id,
         request_id=request_id(request),
+        relationship=data.relationship,
     )
 
 
@@ -162,6 +163,7 @@ async def families_invite(
         role="parent",
         student_id=data.student_id,
         request_id=request_id(request),
+        relationship=data.relationship,
     )
     return _families_page(request, "link", link=link)
 

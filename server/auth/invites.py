@@ -29,6 +29,7 @@ from server.auth import ratelimit, scope
 from server.auth.passwords import hash_password, verify_password
 from server.auth.sessions import CurrentUser, new_token, token_hash
 from server.settings import get_settings
+from server.validation import text_problem
 
 STAFF_ROLES = ("admin", "teacher", "provider", "aide")
 TOKEN_MAX_LENGTH = 128
@@ -158,9 +159,22 @@ async def create_invite(
     role: str,
     student_id: int | None,
     request_id: str | None = None,
+    relationship: str | None = None,
 ) -> CreatedLink:
-    """An invitation made by `actor` (see the module docstring for who may invite whom)."""
+    """An invitation made by `actor` (see the module docstring for who may invite whom).
+    A parent invitation may name the relationship the guardianship will carry."""
     email = _normalise(email)
+    if relationship is not None:
+        relationship = relationship.strip()
+        problem = text_problem(relationship) or (
+            None if relationship else "The relationship cannot be blank."
+        )
+        if problem:
+            raise HTTPException(status_code=400, detail=problem)
+        if role != "parent":
+            raise HTTPException(
+                status_code=400, detail="Only parent invitations name a relationship."
+            )
     if actor.role == "teacher":
         if role != "parent":
             raise PermissionDeniedException("Teachers can invite parents only.")
@@ -204,6 +218,7 @@ async def create_invite(
             student_id=student_id,
             user_id=existing["id"] if existing is not None else None,
             created_by=actor.id,
+            relationship=relationship,
         )
         await audit.record(
             actor,

@@ -55,6 +55,8 @@ class InviteIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     role: Role
     name: OptionalName = ""
     student_id: Id | None = None
+    # A parent invitation's relationship to the student ("mother", "grandfather").
+    relationship: Relationship | None = None
 
 
 class ResetLinkIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -76,6 +78,7 @@ class FamilyInviteForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     email: Email
     student_id: Id
     name: OptionalName = ""
+    relationship: Relationship = "guardian"
     csrf_token: CsrfField = msgspec.field(default="", name="_csrf_token")
 
 

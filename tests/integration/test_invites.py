@@ -197,11 +197,11 @@ def test_parent_invitation_creates_the_guardianship_and_lands_on_parent_home(
     finally:
         c.close()
     rows = sql.execute(
-        """SELECT g.student_id, g.revoked, g.ends_at FROM guardianship g
+        """SELECT g.student_id, g.revoked, g.ends_at, g.relationship FROM guardianship g
              JOIN app_user u ON u.id = g.parent_id WHERE u.email = %s""",
         (email,),
     ).fetchall()
-    assert rows == [(classroom.student.id, False, None)]
+    assert rows == [(classroom.student.id, False, None, "guardian")]
     scope = sql.execute(
         "SELECT student_id FROM tandem_student_scope(%s, %s, 'parent', now())",
         (me["id"], classroom.student.school_id),
@@ -541,7 +541,11 @@ def test_links_are_emailed_when_smtp_is_configured(
 
 
 def test_teacher_families_page_invites_parents_and_makes_their_reset_links(
-    client_for: Any, classroom: Classroom, base_url: str, factory: Factory
+    client_for: Any,
+    classroom: Classroom,
+    base_url: str,
+    factory: Factory,
+    sql: psycopg.Connection[Any],
 ) -> None:
     teacher = client_for(classroom.teacher)
     page = teacher.get("/families", headers={"accept": "text/html"})
@@ -551,9 +555,15 @@ def test_teacher_families_page_invites_parents_and_makes_their_reset_links(
     assert classroom.other.last_name not in page.text  # not in the caseload
     assert page.text.count("<form") == page.text.count('name="_csrf_token"')
     email = fresh_email("gran")
+    assert 'name="relationship"' in page.text
     made = teacher.post(
         "/families/invite",
-        data={"email": email, "student_id": str(classroom.student.id), "name": "Gran"},
+        data={
+            "email": email,
+            "student_id": str(classroom.student.id),
+            "name": "Gran",
+            "relationship": "grandmother",
+        },
         headers={"accept": "text/html"},
     )
     assert made.status_code == 200
@@ -563,6 +573,11 @@ def test_teacher_families_page_invites_parents_and_makes_their_reset_links(
     c, _, r = accept(base_url, token_path(url.group(1)))
     c.close()
     assert r.headers["location"] == "/parent"
+    assert sql.execute(
+        """SELECT g.relationship FROM guardianship g JOIN app_user u ON u.id = g.parent_id
+            WHERE u.email = %s""",
+        (email,),
+    ).fetchall() == [("grandmother",)]
     outside = teacher.post(
         "/families/invite",
         data={"email": fresh_email(), "student_id": str(classroom.other.id)},
@@ -602,3 +617,31 @@ def test_an_invitation_used_five_times_at_once_makes_one_account(
     assert sql.execute(
         "SELECT count(*) FROM app_user WHERE email = %s", (link["email"],)
     ).fetchone() == (1,)
+
+
+def test_a_parent_invitation_may_name_the_relationship(
+    client_for: Any, classroom: Classroom, base_url: str, sql: psycopg.Connection[Any]
+) -> None:
+    teacher = client_for(classroom.teacher)
+    admin = client_for(classroom.admin)
+    email = fresh_email("grandpa")
+    sid = classroom.student.id
+    for bad in ("", "   ", "x" * 41, "a\x00b"):
+        r = invite(teacher, email=email, role="parent", student_id=sid, relationship=bad)
+        assert r.status_code == 400, (bad, r.text)
+    staff = invite(admin, email=fresh_email(), role="aide", relationship="uncle")
+    assert staff.status_code == 400
+    assert "relationship" in staff.json()["detail"]
+    assert sql.execute(
+        "SELECT count(*) FROM account_link WHERE lower(email) = %s", (email,)
+    ).fetchone() == (0,)
+    link = invite(teacher, email=email, role="parent", student_id=sid, relationship=" grandfather ")
+    assert link.status_code == 201, link.text
+    c, _, r = accept(base_url, token_path(link.json()["url"]))
+    c.close()
+    assert r.headers["location"] == "/parent"
+    assert sql.execute(
+        """SELECT g.relationship FROM guardianship g JOIN app_user u ON u.id = g.parent_id
+            WHERE u.email = %s""",
+        (email,),
+    ).fetchall() == [("grandfather",)]
