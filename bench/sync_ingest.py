@@ -89,17 +89,15 @@ def serve_app(port: int, profile: str | None, workers: int) -> None:
     if not profile:
         run_uvicorn(config, workers)
         return
-    server = uvicorn.Server(config)
-    if profile:
-        import cProfile
+    import cProfile
 
-        prof = cProfile.Profile()
-        prof.enable()
-        try:
-            server.run()
-        finally:
-            prof.disable()
-            prof.dump_stats(profile)
+    prof = cProfile.Profile()  # one process: --profile implies --workers 1
+    prof.enable()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        prof.disable()
+        prof.dump_stats(profile)
 
 
 def serve_hello(port: int, workers: int) -> None:
