@@ -67,8 +67,15 @@ def _too_many(exc: RateLimited) -> HTTPException:
 
 
 @get("/login", include_in_schema=False)
-async def login_page(request: Request[Any, Any, Any], next: str = "") -> Template:
-    return Template(template_name="auth/login.html.j2", context={"next": next, "error": None})
+async def login_page(
+    request: Request[Any, Any, Any], next: str = "", signed_out: bool = False
+) -> Template:
+    # signed_out: arrived from a page's Log out; the page then clears the app's local
+    # data in this browser (pwa/js/signed-out.js), as the app's own Log out does.
+    return Template(
+        template_name="auth/login.html.j2",
+        context={"next": next, "error": None, "signed_out": signed_out},
+    )
 
 
 @post("/login", include_in_schema=False)
@@ -118,7 +125,7 @@ async def _logout(request: Request[Any, Any, Any]) -> None:
 @post("/logout", include_in_schema=False)
 async def logout_form(request: Request[Any, Any, Any]) -> Redirect:
     await _logout(request)
-    return Redirect(path="/login", cookies=[_clear_session_cookie()])
+    return Redirect(path="/login?signed_out=1", cookies=[_clear_session_cookie()])
 
 
 @post("/api/auth/logout", tags=["auth"], status_code=200)
