@@ -24,6 +24,8 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
+from server.progress.texts import lang, ui
+
 log = logging.getLogger("tandem.errors")
 
 
@@ -46,9 +48,18 @@ def _error_response(
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     if wants_html(request):
+        # In the signed-in user's language (the parent interface is English and Spanish).
+        user = request.scope.get("user")
+        language = lang(getattr(user, "language", None))
         return Template(
             template_name="error.html.j2",
-            context={"status": status, "detail": detail, "extra": extra},
+            context={
+                "status": status,
+                "detail": detail,
+                "extra": extra,
+                "lang": language,
+                "t": ui(language),
+            },
             status_code=status,
             headers=headers,
         )

@@ -56,6 +56,12 @@ UI: dict[str, dict[str, str]] = {
         "on": "on",
         "skip_link": "Skip to content",
         "log_out": "Log out",
+        "error_400": "Please check your input",
+        "error_403": "Not allowed",
+        "error_404": "Not found",
+        "error_429": "Too many attempts",
+        "error_500": "Something went wrong",
+        "error_back": "Back to the start page",
     },
     "es": {
         "home_title": "La página de su familia",
@@ -101,6 +107,12 @@ UI: dict[str, dict[str, str]] = {
         "on": "el",
         "skip_link": "Ir al contenido",
         "log_out": "Cerrar sesión",
+        "error_400": "Revise los datos, por favor",
+        "error_403": "No permitido",
+        "error_404": "No se encontró",
+        "error_429": "Demasiados intentos",
+        "error_500": "Algo salió mal",
+        "error_back": "Volver a la página de inicio",
     },
 }
 

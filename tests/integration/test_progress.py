@@ -235,3 +235,23 @@ def test_parent_settings_in_both_languages(
     )
     assert api.status_code == 200
     assert api.json()["notify_mode"] == "immediate"
+
+
+def test_error_pages_speak_the_parents_language(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    sql.execute("UPDATE app_user SET language = 'es' WHERE id = %s", (classroom.parent.id,))
+    parent = client_for(classroom.parent)
+    missing = parent.get("/parent/notes/987654321", headers=PAGE)
+    assert missing.status_code == 404
+    assert '<html lang="es">' in missing.text
+    assert "No se encontró" in missing.text
+    assert "Volver a la página de inicio" in missing.text
+    other = parent.get(f"/parent/students/{classroom.other.id}", headers=PAGE)
+    assert other.status_code == 404
+    assert "No se encontró" in other.text
+    teacher = client_for(classroom.teacher)
+    staff_page = teacher.get("/parent", headers=PAGE)
+    assert staff_page.status_code == 403
+    assert '<html lang="en">' in staff_page.text
+    assert "Not allowed" in staff_page.text
