@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server import db
-from server.settings import Settings, get_settings
+from server.settings import Settings, clamp_workers, get_settings
 
 log = logging.getLogger("tandem")
 
@@ -189,7 +189,7 @@ def _settings_with(args: argparse.Namespace) -> Settings:
     if getattr(args, "port", None):
         changes["port"] = args.port
     if getattr(args, "workers", None) is not None:
-        changes["workers"] = max(1, min(64, args.workers))
+        changes["workers"] = clamp_workers(args.workers)
     return msgspec.structs.replace(settings, **changes) if changes else settings
 
 

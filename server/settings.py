@@ -58,6 +58,14 @@ def _int(name: str, default: int) -> int:
     return default if raw is None or raw == "" else int(raw)
 
 
+MAX_WORKERS = 64
+
+
+def clamp_workers(n: int) -> int:
+    """Server processes: at least one, at most MAX_WORKERS."""
+    return max(1, min(MAX_WORKERS, n))
+
+
 def load_settings() -> Settings:
     base_url = os.environ.get("TANDEM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     hosts = os.environ.get("TANDEM_PUSH_ALLOWED_HOSTS")
@@ -67,7 +75,7 @@ def load_settings() -> Settings:
         base_url=base_url,
         host=os.environ.get("TANDEM_HOST", "127.0.0.1"),
         port=_int("TANDEM_PORT", 8000),
-        workers=max(1, min(64, _int("TANDEM_WORKERS", 1))),
+        workers=clamp_workers(_int("TANDEM_WORKERS", 1)),
         secure_cookies=_bool("TANDEM_SECURE_COOKIES", base_url.startswith("https://")),
         session_idle_minutes=_int("TANDEM_SESSION_IDLE_MINUTES", 8 * 60),
         session_absolute_hours=_int("TANDEM_SESSION_ABSOLUTE_HOURS", 14 * 24),

@@ -226,12 +226,6 @@ class Batch:
 # --- push ------------------------------------------------------------------------------
 
 
-CLIENT_SQL = """
-SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
-  FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
- WHERE c.client_id = $1"""
-
-
 def _open_statements(client_id: UUID) -> str:
     """What the sync transaction's BEGIN carries, in the same round trip: generic plans
     for this transaction (planning the batch's two big statements afresh costs more
@@ -279,7 +273,11 @@ async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None)
                 request_id=request_id,
             )
         else:
-            last_seq = _client_last_seq(await conn.fetchrow(CLIENT_SQL, req.client_id), user)
+            only_client = statements.client()
+            row = await conn.fetchrow(
+                only_client.sql, *only_client.args({"client_id": req.client_id})
+            )
+            last_seq = _client_last_seq(row, user)
         await failpoints.hit("sync.before_commit", str(req.client_id))
     await failpoints.hit("sync.after_commit", str(req.client_id))
     changes, cursor, has_more = (None, req.cursor, False)

@@ -84,6 +84,18 @@ class PrefetchShape:
     scope: bool  # (student, recorded time) pairs whose permission to check
 
 
+_CLIENT = """    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
+      FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
+     WHERE c.client_id = {client_id}"""
+
+
+@functools.lru_cache(maxsize=1)
+def client() -> Statement:
+    """The client row alone (a request with no ops): user_id, school_id, device_id,
+    last_seq, revoked_at."""
+    return _build([], _CLIENT.strip(), PREFETCH_TYPES)
+
+
 @functools.lru_cache(maxsize=256)
 def prefetch(shape: PrefetchShape) -> Statement:
     """Columns: the client row (user_id, school_id, device_id, last_seq, revoked_at;
@@ -93,9 +105,7 @@ def prefetch(shape: PrefetchShape) -> Statement:
         (
             "client",
             # Already locked by the transaction's first statement (_open_statements).
-            """    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
-      FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
-     WHERE c.client_id = {client_id}""",
+            _CLIENT,
         ),
         (
             "seen",

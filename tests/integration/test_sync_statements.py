@@ -56,6 +56,8 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
                 assert ("targets" in columns) == shape.undo
                 assert ("timers" in columns) == shape.timers
                 assert ("scope" in columns) == shape.scope
+            alone = await conn.prepare(statements.client().sql)
+            assert [a.name for a in alone.get_attributes()] == CLIENT_COLUMNS
             for wshape in all_shapes(statements.WriteShape):
                 st = statements.write(wshape)
                 prepared = await conn.prepare(st.sql)
