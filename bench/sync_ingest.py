@@ -56,7 +56,7 @@ def serve_app(port: int, profile: str | None, workers: int) -> None:
     from server import db
     from server.app import create_app
     from server.auth.guards import authenticated, current_user
-    from server.cli import load_secret, run_uvicorn
+    from server.cli import load_secret, run_uvicorn, tune_gc
     from server.collect.tables import Observation
 
     db.configure_engine(os.environ["DATABASE_URL"])
@@ -91,6 +91,7 @@ def serve_app(port: int, profile: str | None, workers: int) -> None:
         return
     import cProfile
 
+    tune_gc()  # as run_uvicorn does
     prof = cProfile.Profile()  # one process: --profile implies --workers 1
     prof.enable()
     try:
@@ -239,6 +240,91 @@ async def run_latency(
     return latencies
 
 
+class CpuMeter:
+    """CPU seconds (user + system, from /proc) of the processes behind each mode: this
+    client, the app's processes, the hello-world's and PostgreSQL's backends, added up
+    per phase, so the figures say where the time of one op or one request goes."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, app_pid: int, hello_pid: int) -> None:
+        self.roots = {"app": app_pid, "hello": hello_pid}
+        self.totals: dict[str, dict[str, float]] = {}
+        self.counts: dict[str, int] = {}
+
+    def _snapshot(self) -> dict[str, float]:
+        stats: dict[int, tuple[int, str, float]] = {}  # pid -> (parent, name, seconds)
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    raw = f.read()
+            except OSError:
+                continue
+            name = raw[raw.index("(") + 1 : raw.rindex(")")]
+            fields = raw[raw.rindex(")") + 2 :].split()
+            stats[int(entry)] = (
+                int(fields[1]),
+                name,
+                (int(fields[11]) + int(fields[12])) / self.TICK,
+            )
+        out = {
+            "client": stats.get(os.getpid(), (0, "", 0.0))[2],
+            "app": 0.0,
+            "hello": 0.0,
+            "postgres": 0.0,
+            "pg_background": 0.0,
+        }
+        for pid, (_, name, seconds) in stats.items():
+            group = None
+            walk = pid
+            while walk in stats and group is None:
+                for label, root in self.roots.items():
+                    if walk == root:
+                        group = label
+                walk = stats[walk][0]
+            if group is None and name == "postgres":
+                group = "postgres" if self._is_backend(pid) else "pg_background"
+            if group is not None:
+                out[group] += seconds
+        return out
+
+    @staticmethod
+    def _is_backend(pid: int) -> bool:
+        """A client connection's backend (its title names a user and a database), not
+        the postmaster, WAL writer, checkpointer, autovacuum and the like."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                title = f.read().decode("utf-8", "replace")
+        except OSError:
+            return False
+        return (
+            title.startswith("postgres: ")
+            and " " in title[10:].strip()
+            and not any(
+                word in title for word in ("autovacuum", "writer", "checkpointer", "launcher")
+            )
+        )
+
+    @contextlib.asynccontextmanager
+    async def phase(self, name: str, count: int) -> Any:
+        before = self._snapshot()
+        yield
+        after = self._snapshot()
+        total = self.totals.setdefault(name, {k: 0.0 for k in after})
+        for k in after:
+            total[k] += after[k] - before[k]
+        self.counts[name] = self.counts.get(name, 0) + count
+
+    def report(self) -> dict[str, dict[str, float]]:
+        """Microseconds of CPU per op (sync, naive) or per request (sync1, hello)."""
+        return {
+            phase: {k: round(v / self.counts[phase] * 1e6, 1) for k, v in total.items() if v}
+            for phase, total in self.totals.items()
+        }
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
@@ -320,7 +406,13 @@ def count_rows(url: str, session_ids: list[str]) -> int:
 
 
 async def measure(
-    base: str, hello_base: str, url: str, school: dict[str, Any], runs: int, workers: int
+    base: str,
+    hello_base: str,
+    url: str,
+    school: dict[str, Any],
+    runs: int,
+    workers: int,
+    cpu: CpuMeter,
 ) -> dict[str, Any]:
     import httpx
 
@@ -351,7 +443,8 @@ async def measure(
         expected = sync_ops
         for _ in range(runs):
             before = count_rows(url, sessions)
-            sync_rates.append(sync_ops / await run_sync(devices))
+            async with cpu.phase("sync", sync_ops):
+                sync_rates.append(sync_ops / await run_sync(devices))
             assert count_rows(url, sessions) - before == sync_ops
             expected += sync_ops
             d0 = devices[0]
@@ -370,7 +463,8 @@ async def measure(
             expected += sync_ops
             assert count_rows(url, sessions) == expected
             naive_n = DEVICES * NAIVE_PER_DEVICE
-            naive_rates.append(naive_n / await run_naive(devices))
+            async with cpu.phase("naive", naive_n):
+                naive_rates.append(naive_n / await run_naive(devices))
             expected += naive_n
             assert count_rows(url, sessions) == expected
             # sync1 and hello alternate in short blocks, so a drift of the machine's
@@ -379,8 +473,10 @@ async def measure(
             hello_run: list[float] = []
             block = SYNC1_PER_DEVICE // LATENCY_BLOCKS
             for _ in range(LATENCY_BLOCKS):
-                s1_run += await run_latency(devices, lambda d: d.sync([d.tap()]), block)
-                hello_run += await run_latency(devices, hello_call, block)
+                async with cpu.phase("sync1", DEVICES * block):
+                    s1_run += await run_latency(devices, lambda d: d.sync([d.tap()]), block)
+                async with cpu.phase("hello", DEVICES * block):
+                    hello_run += await run_latency(devices, hello_call, block)
             expected += DEVICES * block * LATENCY_BLOCKS
             assert count_rows(url, sessions) == expected
             s1 += s1_run
@@ -422,6 +518,7 @@ async def measure(
             "solo_sync1_p50_ms": round(pct(seq_sync1, 50), 2),
             "solo_naive_p50_ms": round(pct(seq_naive, 50), 2),
             "solo_hello_p50_ms": round(pct(seq_hello, 50), 2),
+            "cpu_us": cpu.report(),
             "runs": runs,
             "server_processes": workers,
             "ops_per_run": sync_ops,
@@ -496,6 +593,7 @@ def _main() -> None:
                 school,
                 args.runs,
                 args.workers,
+                CpuMeter(procs[0].pid, procs[1].pid),
             )
         )
     finally:

@@ -1,15 +1,15 @@
-"""Where a sync's database time goes (not a test): PostgreSQL backend CPU per
-transaction, built up piece by piece, for a 1-op tally and a 200-op batch.
+"""Where a sync's database time goes (not a test): PostgreSQL backend CPU per batch,
+built up piece by piece, for a 1-op tally and a 200-op batch.
 
 Against one database with a realistic history (50,000 ledger rows and observations,
-ANALYZEd), one connection runs, N times each, in rotation:
-- skeleton: the transaction's opening round trip (BEGIN, SET LOCAL, client row lock)
-  and COMMIT;
-- + prefetch: the batch's one read statement (generic plan, as in production);
-- + write: its one write statement (observations, ledger, audit row, last_seq).
+ANALYZEd), one connection with the sync pool's settings (generic plans) runs, N times
+each, in rotation:
+- prefetch: the batch's one read statement;
+- + write: its one write statement (gate, observations, ledger, audit row, last_seq),
+  a transaction of its own, as in production, so its commit's fsync counts.
 The backend process's CPU time (utime + stime from /proc, so fsync's kernel time
 counts) is read before and after; the minimum over rounds is reported, since this
-machine's speed drifts. Differences between the steps are each statement's cost.
+machine's speed drifts. The difference between the steps is the write's cost.
 The last stdout line is one JSON object.
 
     .venv/bin/python bench/sync_statements.py [--rounds 3] [--n 2000]
@@ -43,10 +43,10 @@ def backend_cpu(pid: int) -> float:
 async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[str, Any]:
     import asyncpg
 
+    from server.db import SYNC_SERVER_SETTINGS
     from server.sync import statements
-    from server.sync.service import _open_statements
 
-    conn = await asyncpg.connect(url)
+    conn = await asyncpg.connect(url, server_settings=SYNC_SERVER_SETTINGS)
     pid = await conn.fetchval("SELECT pg_backend_pid()")
     client_id = uuid.uuid4()
     school, student, session, goal, aide = (
@@ -89,6 +89,8 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
     seq = HISTORY
     prefetch = statements.prefetch(
         statements.PrefetchShape(
+            seq_range=True,
+            used=False,
             undo=False,
             sessions=True,
             timers=False,
@@ -99,17 +101,23 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
         )
     )
     write = statements.write(
-        statements.WriteShape(sessions=False, observations=True, closes=False, audit=True)
+        statements.WriteShape(
+            sessions=False,
+            observations=True,
+            closes=False,
+            audit=True,
+            read_sessions=True,
+            denied=False,
+        )
     )
-    opening = _open_statements(client_id)
 
     def prefetch_args(k: int) -> list[Any]:
         now = datetime.now(UTC)
         return prefetch.args(
             {
                 "client_id": client_id,
-                "seqs": list(range(seq + 1, seq + k + 1)),
-                "op_ids": [uuid.uuid4() for _ in range(k)],
+                "seq_lo": seq + 1,
+                "seq_hi": seq + k,
                 "school_id": school,
                 "session_ids": [session],
                 "user_id": aide,
@@ -131,35 +139,39 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
             "device_id": None,
             "client_id": client_id,
             "now": now,
+            "expected_seq": seq,
             "last_seq": seq + k,
+            "k_id": [session],
+            "k_status": ["open"],
+            "k_closed": [],
+            "denied_detail": None,
             "app_version": "bench",
             "role": "aide",
             "request_id": "bench",
             "a_student": [student],
             "a_count": [k],
         }
-        observation = [ops, [student] * k, [session] * k, [goal] * k, ["tally"] * k]
-        observation += [[], [], [1] * k, [], [], [], [], [], ["applied"] * k, [now] * k, [now] * k]
-        ledger = [list(range(seq + 1, seq + k + 1)), ops, ["tally.add"] * k, [b"\0" * 32] * k]
-        ledger += [["applied"] * k, [], [], [now] * k, [now] * k]
+        # As service._columns sends them: a repeating value once, an all-NULL column empty.
+        observation = [ops, [student], [session], [goal], ["tally"]]
+        observation += [[], [], [1], [], [], [], [], [], ["applied"], [now] * k, [now] * k]
+        ledger = [list(range(seq + 1, seq + k + 1)), ops, ["tally.add"], [b"\0" * 32] * k]
+        ledger += [["applied"], [], [], [now] * k, [now] * k]
         values.update(zip(statements.OBSERVATION_COLUMNS, observation, strict=True))
         values.update(zip(statements.LEDGER_COLUMNS, ledger, strict=True))
         return write.args(values)
 
     async def transaction(step: int, k: int) -> None:
         nonlocal seq
-        await conn.execute(f"BEGIN;\n{opening}")
+        await conn.fetchrow(prefetch.sql, *prefetch_args(k))
         if step >= 1:
-            await conn.fetchrow(prefetch.sql, *prefetch_args(k))
-        if step >= 2:
-            await conn.execute(write.sql, *write_args(k))
+            status = await conn.execute(write.sql, *write_args(k))
+            assert status == "UPDATE 1", status
             seq += k
-        await conn.execute("COMMIT")
 
     best: dict[tuple[int, int], float] = {}
     for _ in range(rounds):
         for k, reps in ((1, n), (200, max(1, n // 5))):
-            for step in (0, 1, 2):
+            for step in (0, 1):
                 for _ in range(20):
                     await transaction(step, k)
                 cpu0 = backend_cpu(pid)
@@ -170,12 +182,11 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
     await conn.close()
     result: dict[str, Any] = {}
     for k, label in ((1, "op1"), (200, "op200")):
-        skeleton, read, full = best[(k, 0)], best[(k, 1)], best[(k, 2)]
-        result[f"{label}_skeleton_us"] = round(skeleton)
-        result[f"{label}_prefetch_us"] = round(read - skeleton)
+        read, full = best[(k, 0)], best[(k, 1)]
+        result[f"{label}_prefetch_us"] = round(read)
         result[f"{label}_write_us"] = round(full - read)
         result[f"{label}_total_us"] = round(full)
-    result["op200_total_per_op_us"] = round(best[(200, 2)] / 200, 1)
+    result["op200_total_per_op_us"] = round(best[(200, 1)] / 200, 1)
     result.update(history_rows=HISTORY, rounds=rounds, n=n)
     return result
 

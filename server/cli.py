@@ -99,6 +99,25 @@ def serve(settings: Settings, database: Database, *, banner: str = "") -> None:
         database.stop()
 
 
+# Young-generation collections every 10,000 allocations instead of 700. A 200-op sync
+# batch allocates tens of thousands of short-lived objects; at the default threshold
+# the collector ran several times per batch and, every hundred young collections,
+# walked the whole heap (the app's modules, routes, templates: ~115,000 objects).
+# Measured on the sync ingest (bench/README.md): collection took a fifth of the app's
+# CPU; with the objects built at start-up frozen and this threshold, 2 %.
+GC_THRESHOLD = (10_000, 10, 10)
+
+
+def tune_gc() -> None:
+    """Freeze what start-up built (it lives as long as the process; forked processes
+    then also share its memory pages) and collect the young generation less often."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLD)
+
+
 def run_uvicorn(config: Any, workers: int) -> None:
     """Serve `config` in this process, or in `workers` forked processes that share one
     listening socket (the kernel spreads connections over them). The app is built
@@ -111,6 +130,7 @@ def run_uvicorn(config: Any, workers: int) -> None:
 
     import uvicorn
 
+    tune_gc()
     if workers <= 1:
         uvicorn.Server(config).run()
         return

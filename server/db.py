@@ -109,13 +109,37 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
     return None
 
 
+# The sync engine's own pool. Its connections plan every prepared statement generically:
+# the batch's two big statements cost more to plan (about 1 ms) than to run, and with
+# `auto` PostgreSQL keeps planning them afresh because their array parameters make the
+# generic plan look dearer than it is. The sync statements run in autocommit (one
+# statement, one transaction), so the setting belongs to the connection, not to a
+# `SET LOCAL`; the rest of the app keeps the default in the shared pool.
+SYNC_POOL_MIN_SIZE = 1
+SYNC_POOL_MAX_SIZE = 10
+SYNC_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
+_sync_pool: asyncpg.Pool | None = None
+
+
 async def start_pool() -> None:
+    global _sync_pool
     await engine().start_connection_pool(
         min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE, reset=_keep_session_state
+    )
+    _sync_pool = await asyncpg.create_pool(
+        engine().config["dsn"],
+        min_size=SYNC_POOL_MIN_SIZE,
+        max_size=SYNC_POOL_MAX_SIZE,
+        reset=_keep_session_state,
+        server_settings=SYNC_SERVER_SETTINGS,
     )
 
 
 async def close_pool() -> None:
+    global _sync_pool
+    if _sync_pool is not None:
+        pool, _sync_pool = _sync_pool, None
+        await pool.close()
     await engine().close_connection_pool()
 
 
@@ -130,32 +154,19 @@ async def connection() -> AsyncIterator[asyncpg.Connection]:
 
 
 @asynccontextmanager
-async def transaction() -> AsyncIterator[asyncpg.Connection]:
-    """A raw connection inside one transaction (committed on normal exit)."""
-    async with connection() as conn, conn.transaction():
+async def sync_connection() -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection from the sync engine's pool (generic plans), in autocommit."""
+    if _sync_pool is None:
+        raise RuntimeError("connection pool not started")
+    async with _sync_pool.acquire() as conn:
         yield conn
 
 
 @asynccontextmanager
-async def transaction_opened_with(statements: str) -> AsyncIterator[asyncpg.Connection]:
-    """A transaction whose BEGIN travels in one round trip with `statements`:
-    parameter-free SQL (SET LOCAL, a row lock) run by the simple query protocol, whose
-    results are discarded. Committed on normal exit, rolled back on any exception.
-
-    asyncpg refuses `conn.transaction()` inside a transaction it did not begin: use
-    `savepoint(conn)` within this one. `statements` must never carry user input except
-    values that cannot hold SQL (a parsed UUID)."""
-    async with connection() as conn:
-        await conn.execute(f"BEGIN;\n{statements}")
-        try:
-            yield conn
-        except BaseException:
-            if not conn.is_closed():
-                # If even this fails, the pool's release rolls back before reuse.
-                with contextlib.suppress(Exception):
-                    await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
+async def transaction() -> AsyncIterator[asyncpg.Connection]:
+    """A raw connection inside one transaction (committed on normal exit)."""
+    async with connection() as conn, conn.transaction():
+        yield conn
 
 
 @asynccontextmanager

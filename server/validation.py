@@ -48,8 +48,17 @@ _NUL_ESCAPE = re.compile(_ESCAPE_START + rb"\\u0000")
 # msgspec decodes nesting by recursion and raises RecursionError (a 500) around a
 # thousand levels; no Tandem body nests more than a handful.
 MAX_JSON_DEPTH = 64
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def _outside_strings(data: bytes) -> bytes:
+    """`data` without the contents of its JSON strings. An escaped backslash, then an
+    escaped quote, is removed first; every quote left opens or closes a string, so
+    the pieces between them alternate outside / inside. Byte-level C operations only
+    (a regular expression over a 50 KB sync batch cost a third of a millisecond). Where
+    the JSON is invalid the split may be wrong past that point, but a parser stops
+    there: the depth it could reach is counted right."""
+    return b"".join(data.replace(b"\\\\", b"").replace(b'\\"', b"").split(b'"')[::2])
 
 
 def json_depth(data: bytes, limit: int = MAX_JSON_DEPTH) -> int:
@@ -57,7 +66,7 @@ def json_depth(data: bytes, limit: int = MAX_JSON_DEPTH) -> int:
     stops counting once past `limit`."""
     if b"[" not in data and b"{" not in data:
         return 0
-    skeleton = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    skeleton = _outside_strings(data).translate(None, _NOT_BRACKETS)
     depth = deepest = 0
     for byte in skeleton:
         if byte in b"[{":

@@ -24,16 +24,23 @@ def _dir() -> Path | None:
     return Path(raw) if raw else None
 
 
-async def hit(name: str, key: str = "") -> None:
+def armed(name: str, key: str = "") -> Path | None:
+    """The arming file of point `name` if it is armed for `key`, else None."""
     directory = _dir()
     if directory is None:
+        return None
+    path = directory / name
+    try:
+        wanted = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return path if not wanted or wanted == key else None
+
+
+async def hit(name: str, key: str = "") -> None:
+    armed_file = armed(name, key)
+    if armed_file is None:
         return
-    armed = directory / name
-    if not armed.exists():
-        return
-    wanted = armed.read_text().strip()
-    if wanted and wanted != key:
-        return
-    (directory / f"{name}.reached").write_text(key)
-    while armed.exists():  # noqa: ASYNC110 - the signal is a file another process removes
+    (armed_file.parent / f"{name}.reached").write_text(key)
+    while armed_file.exists():  # noqa: ASYNC110 - the signal is a file another process removes
         await asyncio.sleep(POLL_SECONDS)

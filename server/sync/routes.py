@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from server.auth.guards import authenticated, current_user
+from server.errors import ServiceUnavailable
 from server.sync import service
 from server.sync.schemas import MAX_OPS, PROTOCOL, ClientIn, ClientOut, SyncIn, SyncOut
 
@@ -53,9 +54,19 @@ async def sync(request: Request[Any, Any, Any], data: SyncIn) -> SyncOut:
     request_id = request.scope.get("state", {}).get("request_id")
     for attempt in range(CONCURRENT_RETRIES):
         try:
-            return await service.sync(user, data, request_id=request_id)
+            return await service.sync(user, data, request_id=request_id, careful=attempt > 0)
         except service.ClientForbidden as exc:
             raise _forbidden(exc) from None
+        except service.StaleBatch:
+            # Another request of this client, or a teacher's review, committed between
+            # the batch's read and its write; nothing was written. Judged again, a
+            # re-sent op is now a duplicate, an op on an approved session a correction.
+            if attempt + 1 == CONCURRENT_RETRIES:
+                raise ServiceUnavailable(
+                    detail="This device's data changed while the batch was being saved; "
+                    "nothing was saved from it. Please retry.",
+                    headers={"Retry-After": "1"},
+                ) from None
         except (
             asyncpg.UniqueViolationError,
             asyncpg.DeadlockDetectedError,

@@ -1,11 +1,15 @@
 """The sync engine: register clients, merge a batch of ops exactly once, pull changes.
 
-A batch is merged in one transaction under a lock on the client's row: duplicates are
-recognised from the ledger (sync_op), new ops are judged in seq order with their
-permission checked at the time they were recorded, and their effects, the ledger rows
-and the client's last_seq commit together. Lookups and writes are set-based: one
-statement reads everything the batch needs (and locks its sessions), one writes all
-its effects, so the cost per op is microseconds of Python, not a round trip.
+A batch is merged in two statements. The first reads everything the batch needs: the
+client's row, the ledger entries of its seqs (duplicates are recognised from the
+ledger, sync_op), sessions, goals, permission at each op's recorded time. The new ops
+are then judged in seq order, in Python. The second statement writes their effects,
+the ledger rows and the client's last_seq together, and only if what the judging
+relied on still holds (statements.write's gate: the client's last_seq and the sessions'
+review state, locked); otherwise it writes nothing and the batch is judged again from
+a fresh read. One statement is one transaction, so the batch commits whole or not at
+all, in two round trips; a batch that carries messages runs in an explicit transaction
+instead (they are written by the messages service, each in a savepoint).
 """
 
 from __future__ import annotations
@@ -78,6 +82,11 @@ MEASUREMENT_FOR = {
 
 class ClientForbidden(Exception):
     """The client id is unknown, another user's, or its device was revoked."""
+
+
+class StaleBatch(Exception):
+    """What the batch was judged against changed before its write: nothing was written;
+    judge it again from a fresh read."""
 
 
 class Rejected(Exception):
@@ -208,7 +217,10 @@ class Batch:
     device_id: int | None
     now: datetime
     offset: timedelta
+    careful: bool = False  # a retry: also look up which op ids the ledger holds
     sessions: dict[UUID, SessionState] = field(default_factory=dict)
+    # Existing sessions as read: (id, review_status, closed_at), for the write's gate.
+    read_sessions: list[tuple[UUID, str, datetime | None]] = field(default_factory=list)
     goals: dict[int, GoalInfo] = field(default_factory=dict)
     services: dict[int, int] = field(default_factory=dict)  # service -> student
     students: dict[int, date | None] = field(default_factory=dict)  # student -> IEP start
@@ -226,21 +238,6 @@ class Batch:
 # --- push ------------------------------------------------------------------------------
 
 
-def _open_statements(client_id: UUID) -> str:
-    """What the sync transaction's BEGIN carries, in the same round trip: generic plans
-    for this transaction (planning the batch's two big statements afresh costs more
-    than running them, about 1 ms), and the lock on the client's row that serialises
-    its batches. Every later statement takes its snapshot after this lock is granted,
-    so it sees whatever the previous holder committed. `client_id` is a parsed UUID:
-    its text is hex digits and dashes only."""
-    if not isinstance(client_id, UUID):  # never text from a request: no SQL in it
-        raise TypeError("client_id must be a parsed UUID")
-    return (
-        "SET LOCAL plan_cache_mode = force_generic_plan;\n"
-        f"SELECT 1 FROM sync_client WHERE client_id = '{client_id}' FOR UPDATE;"
-    )
-
-
 def _client_last_seq(client: Any, user: CurrentUser) -> int:
     """The client's last_seq, if the client is this user's and its device not revoked."""
     if (
@@ -255,13 +252,17 @@ def _client_last_seq(client: Any, user: CurrentUser) -> int:
     return int(client["last_seq"])
 
 
-async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None) -> SyncOut:
+async def sync(
+    user: CurrentUser, req: SyncIn, *, request_id: str | None = None, careful: bool = False
+) -> SyncOut:
+    """Merge the batch and pull. `careful` on a retry after a unique violation: the
+    prefetch then also reads which of the batch's op ids the ledger already holds."""
     received = datetime.now(UTC)
     sent_at = parse_time(req.sent_at)
     offset = timedelta(0) if sent_at is None else received - sent_at
     results: list[OpResult] = []
     stopped: Stopped | None = None
-    async with db.transaction_opened_with(_open_statements(req.client_id)) as conn:
+    async with db.sync_connection() as conn:
         if req.ops:
             results, stopped, last_seq = await _merge(
                 conn,
@@ -271,6 +272,7 @@ async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None)
                 offset=offset,
                 sent_at_valid=sent_at is not None,
                 request_id=request_id,
+                careful=careful,
             )
         else:
             only_client = statements.client()
@@ -278,7 +280,6 @@ async def sync(user: CurrentUser, req: SyncIn, *, request_id: str | None = None)
                 only_client.sql, *only_client.args({"client_id": req.client_id})
             )
             last_seq = _client_last_seq(row, user)
-        await failpoints.hit("sync.before_commit", str(req.client_id))
     await failpoints.hit("sync.after_commit", str(req.client_id))
     changes, cursor, has_more = (None, req.cursor, False)
     if req.pull:
@@ -304,13 +305,43 @@ async def _merge(
     offset: timedelta,
     sent_at_valid: bool,
     request_id: str | None,
+    careful: bool,
 ) -> tuple[list[OpResult], Stopped | None, int]:
     ops = sorted(req.ops, key=lambda o: o.seq)
-    batch = Batch(user=user, client_id=req.client_id, device_id=None, now=now, offset=offset)
+    batch = Batch(
+        user=user,
+        client_id=req.client_id,
+        device_id=None,
+        now=now,
+        offset=offset,
+        careful=careful,
+    )
     # One statement reads the client row, the ledger entries of the batch's seqs and
     # everything the ops need. Until it has run, last_seq is unknown, so every op is
     # decoded as if new; replays (rare: a retry after a lost response) only add lookups.
     decoded = _decode_all(batch, ops, sent_at_valid=sent_at_valid)
+    key = str(req.client_id)
+    # Messages are written by the messages service in savepoints: an explicit
+    # transaction. So is a batch a test holds before its commit (failpoints); the
+    # write statement is the same.
+    explicit = any(isinstance(d, (DraftSave, MessageSend)) for _, d in decoded)
+    if explicit or failpoints.armed("sync.before_commit", key) is not None:
+        async with conn.transaction():
+            merged = await _judge_and_write(conn, batch, req, decoded, request_id=request_id)
+            await failpoints.hit("sync.before_commit", key)
+        return merged
+    return await _judge_and_write(conn, batch, req, decoded, request_id=request_id)
+
+
+async def _judge_and_write(
+    conn: asyncpg.Connection,
+    batch: Batch,
+    req: SyncIn,
+    decoded: list[tuple[Judged, Any]],
+    *,
+    request_id: str | None,
+) -> tuple[list[OpResult], Stopped | None, int]:
+    user = batch.user
     prefetched = await _prefetch(conn, batch, decoded)
     last_seq = _client_last_seq(prefetched.client, user)
     batch.device_id = prefetched.client["device_id"]
@@ -350,15 +381,17 @@ async def _merge(
 
     if new_ops:
         judged = _judge_new(batch, new_ops, prefetched.used)
-        last_seq = new_ops[-1][0].op.seq
-        await _write(
+        expected_seq, last_seq = last_seq, new_ops[-1][0].op.seq
+        if not await _write(
             conn,
             batch,
             judged,
+            expected_seq=expected_seq,
             last_seq=last_seq,
             app_version=req.app_version,
             request_id=request_id,
-        )
+        ):
+            raise StaleBatch(f"client {batch.client_id}: judged against a state that changed")
         for j in judged:
             status = "applied" if j.outcome == "applied" else j.outcome
             results[j.op.seq] = OpResult(
@@ -459,8 +492,12 @@ async def _prefetch(
             p_at.append(j.recorded_at)
 
     user = b.user
+    seqs = sorted({j.op.seq for j, _ in decoded})
+    seq_range = seqs[-1] - seqs[0] + 1 == len(seqs)
     statement = statements.prefetch(
         statements.PrefetchShape(
+            seq_range=seq_range,
+            used=b.careful,
             undo=bool(targets),
             sessions=bool(session_ids),
             timers=bool(timer_ids),
@@ -475,7 +512,9 @@ async def _prefetch(
         *statement.args(
             {
                 "client_id": b.client_id,
-                "seqs": [j.op.seq for j, _ in decoded],
+                "seqs": seqs,
+                "seq_lo": seqs[0],
+                "seq_hi": seqs[-1],
                 "op_ids": [j.op.op_id for j, _ in decoded],
                 "targets": list(targets),
                 "school_id": user.school_id,
@@ -500,6 +539,7 @@ async def _prefetch(
     for sid, school_id, student_id, staff_id, service_id, review_status, closed_at in (
         row.get("sessions") or ()
     ):
+        b.read_sessions.append((sid, review_status, closed_at))
         b.sessions[sid] = SessionState(
             id=sid,
             school_id=school_id,
@@ -528,7 +568,7 @@ async def _prefetch(
     return Prefetched(
         client=None if row["user_id"] is None else row,
         ledger={int(seq): (op_id, bytes(h)) for seq, op_id, h in row["seen"] or ()},
-        used=set(row["used"] or ()),
+        used=set(row.get("used") or ()),
     )
 
 
@@ -753,18 +793,25 @@ def _observe(
 
 def _columns(names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> dict[str, Sequence[Any]]:
     """Rows turned into one array per column for `unnest(...)`, by column name. A column
-    that is NULL in every row is sent as an empty array: unnest pads shorter arrays with
-    NULLs, and asyncpg's array encoder costs about a microsecond per element (a tally
-    batch has nine such columns). The first column of every caller is never NULL, so the
-    row count is kept."""
+    that is NULL in every row is sent as an empty array, and a REPEATING column with
+    one value in every row as that one value (statements._unnest): asyncpg's array
+    encoder costs about a microsecond per element, and a batch of tallies has nine
+    all-NULL columns and seven repeating ones. The first column of every caller is
+    never NULL, so the row count is kept."""
     if not rows:
         return {name: () for name in names}
     cols = list(zip(*rows, strict=True))
     assert len(cols) == len(names)
-    return {
-        name: () if c[0] is None and all(v is None for v in c) else c
-        for name, c in zip(names, cols, strict=True)
-    }
+    out: dict[str, Sequence[Any]] = {}
+    for name, c in zip(names, cols, strict=True):
+        first = c[0]
+        if first is None and c.count(None) == len(c):
+            out[name] = ()
+        elif name in statements.REPEATING and len(c) > 1 and c.count(first) == len(c):
+            out[name] = (first,)
+        else:
+            out[name] = c
+    return out
 
 
 async def _write(
@@ -772,11 +819,14 @@ async def _write(
     b: Batch,
     judged: list[Judged],
     *,
+    expected_seq: int,
     last_seq: int,
     app_version: str,
     request_id: str | None,
-) -> None:
-    """Every effect of the batch, its ledger rows and the client's last_seq: one statement."""
+) -> bool:
+    """Every effect of the batch, its ledger rows and the client's last_seq: one
+    statement, which writes only if its gate holds (statements.write). False if it
+    wrote nothing."""
     user = b.user
     # Messages and drafts go through the messages service (rare; each in a savepoint).
     for j, data in b.message_ops:
@@ -814,12 +864,14 @@ async def _write(
         if j.student_id is not None and j.outcome != "rejected":
             written[j.student_id] = written.get(j.student_id, 0) + 1
     students = sorted(written)
+    denied = [j for j in judged if j.code == "forbidden"]
     values: dict[str, Any] = {
         "school_id": user.school_id,
         "user_id": user.id,
         "device_id": b.device_id,
         "client_id": b.client_id,
         "now": b.now,
+        "expected_seq": expected_seq,
         "last_seq": last_seq,
         "app_version": app_version,
         "role": user.role,
@@ -830,6 +882,10 @@ async def _write(
         **_columns(statements.LEDGER_COLUMNS, ledger),
         "a_student": students,
         "a_count": [written[sid] for sid in students],
+        **_columns(statements.READ_SESSION_COLUMNS, b.read_sessions),
+        "denied_detail": msgspec.json.encode(
+            {"op_ids": [str(j.op.op_id) for j in denied[:50]], "count": len(denied)}
+        ).decode(),
     }
     statement = statements.write(
         statements.WriteShape(
@@ -837,20 +893,12 @@ async def _write(
             observations=bool(b.obs_rows),
             closes=bool(b.closes),
             audit=bool(students),
+            read_sessions=bool(b.read_sessions),
+            denied=bool(denied),
         )
     )
-    await conn.execute(statement.sql, *statement.args(values))
-    denied = [j for j in judged if j.code == "forbidden"]
-    if denied:
-        await audit.record(
-            user,
-            action="denied",
-            record_type="sync_op",
-            record_id=str(b.client_id),
-            request_id=request_id,
-            detail={"op_ids": [str(j.op.op_id) for j in denied[:50]], "count": len(denied)},
-            conn=conn,
-        )
+    status = await conn.execute(statement.sql, *statement.args(values))
+    return bool(status == "UPDATE 1")
 
 
 async def _message_op(

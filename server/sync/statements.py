@@ -1,14 +1,14 @@
 """The sync engine's two big statements, built from the parts a batch needs.
 
-One statement reads everything a batch needs (and locks its sessions); one writes all
-its effects. A batch rarely needs every part: a tally names no undo target, no timer,
+One statement reads everything a batch needs; one writes all its effects, and only if
+what the read saw still holds (the gate, below). A batch rarely needs every part: a tally names no undo target, no timer,
 no service, opens no session. PostgreSQL initialises every node of a plan on every
 execution, even a branch whose filter is constant false, so a 1-op tally spent about
 40 % of its prefetch in lookups it never used (bench/README.md, "Sync ingest").
 
 So each statement is assembled from parts, keyed by a shape (which parts are present).
 There are few shapes; each is built once (lru_cache), prepared once per connection by
-asyncpg and planned once (generic plans, see service._open_statements). Parameters are
+asyncpg and planned once (generic plans: the sync pool's connections, server.db). Parameters are
 named in the parts (`{op_ids}`) and numbered in order of first use, so a shape binds
 only the values it reads. No value is ever formatted into the SQL text.
 """
@@ -54,6 +54,8 @@ class Statement:
 PREFETCH_TYPES = {
     "client_id": "uuid",
     "seqs": "bigint[]",
+    "seq_lo": "bigint",
+    "seq_hi": "bigint",
     "op_ids": "uuid[]",
     "targets": "uuid[]",
     "school_id": "bigint",
@@ -75,8 +77,10 @@ PREFETCH_TYPES = {
 class PrefetchShape:
     """Which lookups a batch needs."""
 
+    seq_range: bool  # the batch's seqs are contiguous: read the ledger by range
+    used: bool  # whether the batch's op ids were used by other ops (a retry only)
     undo: bool  # undo targets (and whether they were already undone)
-    sessions: bool  # existing sessions named by ops (locked)
+    sessions: bool  # existing sessions named by ops
     timers: bool  # the starts of stopped timers
     goals: bool
     services: bool
@@ -104,26 +108,34 @@ def prefetch(shape: PrefetchShape) -> Statement:
     parts: list[tuple[str, str]] = [
         (
             "client",
-            # Already locked by the transaction's first statement (_open_statements).
+            # Read, not locked: the write's gate checks that last_seq is unchanged.
             _CLIENT,
         ),
         (
             "seen",
             # Ledger rows of this batch's seqs: exactly its replays (rows exist up to
-            # last_seq only).
+            # last_seq only). A batch's seqs are almost always contiguous: one range
+            # probe, which finds nothing for a batch of new ops.
             """    SELECT seq, op_id, body_hash FROM sync_op
+     WHERE client_id = {client_id} AND seq BETWEEN {seq_lo} AND {seq_hi}"""
+            if shape.seq_range
+            else """    SELECT seq, op_id, body_hash FROM sync_op
      WHERE client_id = {client_id} AND seq = ANY({seqs})""",
         ),
-        (
-            "used",
-            """    SELECT op_id FROM sync_op
+    ]
+    out = ["ARRAY(SELECT row(seq, op_id, body_hash) FROM seen) AS seen"]
+    if shape.used:
+        # Op ids the ledger holds already. Only on a retry: the first attempt leaves it
+        # to the unique indexes on op ids (an op id reused from another op is a client
+        # bug, rare), whose violation rolls the batch back and brings the retry here.
+        parts.append(
+            (
+                "used",
+                """    SELECT op_id FROM sync_op
      WHERE op_id = ANY({op_ids}) AND code IS DISTINCT FROM 'op_id_conflict'""",
-        ),
-    ]
-    out = [
-        "ARRAY(SELECT row(seq, op_id, body_hash) FROM seen) AS seen",
-        "ARRAY(SELECT op_id FROM used) AS used",
-    ]
+            )
+        )
+        out.append("ARRAY(SELECT op_id FROM used) AS used")
     if shape.undo:
         parts.append(
             (
@@ -150,11 +162,11 @@ def prefetch(shape: PrefetchShape) -> Statement:
         parts.append(
             (
                 "ses",
-                # Locked in id order: a teacher approving meanwhile waits for this batch.
+                # Not locked here: the write locks them and checks their state is still
+                # what the ops were judged against.
                 f"""    SELECT id, school_id, student_id, staff_id, service_id, review_status, closed_at
       FROM data_session
-     WHERE id = ANY({{session_ids}}{also})
-     ORDER BY id FOR UPDATE""",
+     WHERE id = ANY({{session_ids}}{also})""",
             )
         )
         out.append(
@@ -284,12 +296,15 @@ LEDGER_ARRAYS = (
     ("l_recorded_at", "timestamptz[]"),
 )
 AUDIT_ARRAYS = (("a_student", "bigint[]"), ("a_count", "int[]"))
+# The existing sessions the batch was judged against, as the prefetch read them.
+READ_SESSION_ARRAYS = (("k_id", "uuid[]"), ("k_status", "text[]"), ("k_closed", "timestamptz[]"))
 
 SESSION_COLUMNS = tuple(name for name, _ in SESSION_ARRAYS)
 OBSERVATION_COLUMNS = tuple(name for name, _ in OBSERVATION_ARRAYS)
 CLOSE_COLUMNS = tuple(name for name, _ in CLOSE_ARRAYS)
 LEDGER_COLUMNS = tuple(name for name, _ in LEDGER_ARRAYS)
 AUDIT_COLUMNS = tuple(name for name, _ in AUDIT_ARRAYS)
+READ_SESSION_COLUMNS = tuple(name for name, _ in READ_SESSION_ARRAYS)
 
 WRITE_TYPES = {
     "school_id": "bigint",
@@ -298,16 +313,66 @@ WRITE_TYPES = {
     "client_id": "uuid",
     "now": "timestamptz",
     "last_seq": "bigint",
+    "expected_seq": "bigint",
+    "denied_detail": "jsonb",
     "app_version": "text",
     "role": "text",
     "request_id": "text",
-    **dict(SESSION_ARRAYS + OBSERVATION_ARRAYS + CLOSE_ARRAYS + LEDGER_ARRAYS + AUDIT_ARRAYS),
+    **dict(
+        SESSION_ARRAYS
+        + OBSERVATION_ARRAYS
+        + CLOSE_ARRAYS
+        + LEDGER_ARRAYS
+        + AUDIT_ARRAYS
+        + READ_SESSION_ARRAYS
+    ),
 }
 
 
+# Columns whose value is usually the same in every row of a batch (a run of tallies:
+# one student, session, goal, kind, delta). Such a column may be sent as a one-element
+# array standing for every row (service._columns decides); encoding a value costs
+# asyncpg and PostgreSQL about half a microsecond per element.
+REPEATING = frozenset(
+    {
+        "o_student",
+        "o_session",
+        "o_goal",
+        "o_kind",
+        "o_outcome",
+        "o_prompt",
+        "o_delta",
+        "o_timer",
+        "o_value",
+        "o_step",
+        "o_note",
+        "o_state",
+        "l_type",
+        "l_outcome",
+        "l_code",
+        "l_reason",
+    }
+)
+
+
 def _unnest(columns: tuple[str, ...], alias: str) -> str:
-    names = ", ".join(f"{{{c}}}" for c in columns)
-    return f"unnest({names}) AS t({alias})"
+    """Rows from one array per column, as `t(alias)`. A REPEATING column given as a
+    one-element array stands for that value in every row; an empty array for NULL in
+    every row (unnest pads shorter arrays with NULLs). The first column always has one
+    element per row."""
+    names = [a.strip() for a in alias.split(",")]
+    assert len(names) == len(columns)
+    assert columns[0] not in REPEATING
+    arrays = ", ".join(f"{{{c}}}" for c in columns)
+    if not REPEATING.intersection(columns):
+        return f"unnest({arrays}) AS t({alias})"
+    select = ", ".join(
+        f"CASE WHEN cardinality({{{c}}}) = 1 THEN ({{{c}}})[1] ELSE u.{n} END AS {n}"
+        if c in REPEATING
+        else f"u.{n}"
+        for c, n in zip(columns, names, strict=True)
+    )
+    return f"(SELECT {select} FROM unnest({arrays}) AS u({alias})) AS t"
 
 
 @dataclass(frozen=True)
@@ -316,12 +381,55 @@ class WriteShape:
     observations: bool
     closes: bool  # existing sessions closed by this batch
     audit: bool  # students written for (one audit row each)
+    read_sessions: bool  # existing sessions the ops were judged against
+    denied: bool  # ops refused as forbidden (one audit row)
 
 
 @functools.lru_cache(maxsize=64)
 def write(shape: WriteShape) -> Statement:
-    """Every effect of a batch, its ledger rows and the client's last_seq."""
-    parts: list[tuple[str, str]] = []
+    """Every effect of a batch, its ledger rows and the client's last_seq, written only
+    if the gate holds; the statement's status is `UPDATE 1` if it wrote, `UPDATE 0` if
+    not (nothing was written: the batch is judged again).
+
+    The gate is what the batch was judged against: the client's last_seq (another
+    request of the same client may have committed since the prefetch) and the review
+    state of every existing session it names (a teacher may have approved one). Both
+    are locked here, the client row first, then the sessions in id order, so a batch
+    that passes holds them until it commits: a teacher approving meanwhile waits, and
+    a second request of the same client waits, then finds last_seq moved. Everything
+    else the judging read either cannot change (an observation, a session's student) or
+    is guarded by a unique index (an op id, a session id, one undo per tap)."""
+    parts: list[tuple[str, str]] = [
+        (
+            "gate",
+            """    SELECT client_id FROM sync_client
+     WHERE client_id = {client_id} AND last_seq = {expected_seq}
+     FOR UPDATE""",
+        )
+    ]
+    if shape.read_sessions:
+        parts.append(
+            (
+                "fresh",
+                # Under READ COMMITTED a row lock that waited re-checks the conditions on
+                # the row's newest version: a changed session drops out of the count.
+                f"""    SELECT d.id FROM data_session d
+      JOIN {_unnest(READ_SESSION_COLUMNS, "id, status, closed")} ON t.id = d.id
+     WHERE EXISTS (SELECT FROM gate)
+       AND d.review_status = t.status AND d.closed_at IS NOT DISTINCT FROM t.closed
+     ORDER BY d.id
+       FOR UPDATE OF d""",
+            )
+        )
+        parts.append(
+            (
+                "ok",
+                """    SELECT EXISTS (SELECT FROM gate)
+           AND (SELECT count(*) FROM fresh) = cardinality({k_id}) AS ok""",
+            )
+        )
+    else:
+        parts.append(("ok", """    SELECT EXISTS (SELECT FROM gate) AS ok"""))
     if shape.sessions:
         parts.append(
             (
@@ -331,6 +439,7 @@ def write(shape: WriteShape) -> Statement:
     SELECT t.id, {{school_id}}, t.student_id, {{user_id}}, t.service_id, {{device_id}},
            {{client_id}}, t.opened_at, t.offline, t.closed_at, t.review_status
       FROM {_unnest(SESSION_COLUMNS, "id, student_id, service_id, opened_at, offline, closed_at, review_status")}
+     WHERE (SELECT ok FROM ok)
     RETURNING 1""",
             )
         )
@@ -345,6 +454,7 @@ def write(shape: WriteShape) -> Statement:
            {{client_id}}, t.kind, t.outcome, t.prompt, t.delta, t.timer_id, t.value,
            t.step_index, t.note, t.voids, t.state, t.device_time, t.recorded_at
       FROM {_unnest(OBSERVATION_COLUMNS, "op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta, timer_id, value, step_index, note, voids, state, device_time, recorded_at")}
+     WHERE (SELECT ok FROM ok)
     RETURNING 1""",
             )
         )
@@ -358,6 +468,7 @@ def write(shape: WriteShape) -> Statement:
                                 ELSE d.review_status END
       FROM {_unnest(CLOSE_COLUMNS, "id, at")}
      WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'
+       AND (SELECT ok FROM ok)
     RETURNING 1""",
             )
         )
@@ -369,6 +480,7 @@ def write(shape: WriteShape) -> Statement:
     SELECT {{client_id}}, t.seq, t.op_id, {{school_id}}, {{user_id}}, t.op_type, t.body_hash,
            t.outcome, t.code, t.reason, t.device_time, t.recorded_at, {{now}}
       FROM {_unnest(LEDGER_COLUMNS, "seq, op_id, op_type, body_hash, outcome, code, reason, device_time, recorded_at")}
+     WHERE (SELECT ok FROM ok)
     RETURNING 1""",
         )
     )
@@ -383,9 +495,23 @@ def write(shape: WriteShape) -> Statement:
     SELECT {{school_id}}, {{user_id}}, {{role}}, t.sid, 'observation', {{client_id}}::text,
            'sync_write', {{request_id}}, jsonb_build_object('ops', t.n)
       FROM {_unnest(AUDIT_COLUMNS, "sid, n")}
+     WHERE (SELECT ok FROM ok)
+    RETURNING 1""",
+            )
+        )
+    if shape.denied:
+        parts.append(
+            (
+                "denied",
+                # Every refusal of permission, one row per batch.
+                """    INSERT INTO audit_log (school_id, actor_id, actor_role, record_type, record_id,
+                           action, request_id, detail)
+    SELECT {school_id}, {user_id}, {role}, 'sync_op', {client_id}::text, 'denied',
+           {request_id}, {denied_detail}
+     WHERE (SELECT ok FROM ok)
     RETURNING 1""",
             )
         )
     tail = """UPDATE sync_client SET last_seq = {last_seq}, last_sync_at = {now}, app_version = {app_version}
- WHERE client_id = {client_id}"""
+ WHERE client_id = {client_id} AND (SELECT ok FROM ok)"""
     return _build(parts, tail, WRITE_TYPES)

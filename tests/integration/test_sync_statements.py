@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import uuid
 from dataclasses import fields
-from typing import TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 import asyncpg
+import psycopg
 
 from server.sync import statements
+from tests.support.factories import Factory
 
 T = TypeVar("T")
 
@@ -52,7 +56,8 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
                 prepared = await conn.prepare(st.sql)
                 assert len(prepared.get_parameters()) == len(st.params)
                 columns = [a.name for a in prepared.get_attributes()]
-                assert columns[:7] == [*CLIENT_COLUMNS, "seen", "used"]
+                assert columns[:6] == [*CLIENT_COLUMNS, "seen"]
+                assert ("used" in columns) == shape.used
                 assert ("targets" in columns) == shape.undo
                 assert ("timers" in columns) == shape.timers
                 assert ("scope" in columns) == shape.scope
@@ -66,3 +71,115 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
             await conn.close()
 
     asyncio.run(check())
+
+
+def _tally_write(
+    *,
+    school_id: int,
+    user_id: int,
+    client_id: uuid.UUID,
+    expected_seq: int,
+    session: tuple[uuid.UUID, str, datetime | None],
+    student_id: int,
+    goal_id: int,
+) -> tuple[str, list[Any]]:
+    """The write statement of a one-tally batch judged against `session` as read."""
+    now = datetime.now(UTC)
+    op_id = uuid.uuid4()
+    values: dict[str, Any] = {
+        "school_id": school_id,
+        "user_id": user_id,
+        "device_id": None,
+        "client_id": client_id,
+        "now": now,
+        "expected_seq": expected_seq,
+        "last_seq": expected_seq + 1,
+        "app_version": "test",
+        "role": "aide",
+        "request_id": None,
+        "a_student": [student_id],
+        "a_count": [1],
+        "k_id": [session[0]],
+        "k_status": [session[1]],
+        "k_closed": [session[2]],
+    }
+    observation = [[op_id], [student_id], [session[0]], [goal_id], ["tally"], [], [], [1]]
+    observation += [[], [], [], [], [], ["applied"], [now], [now]]
+    ledger = [[expected_seq + 1], [op_id], ["tally.add"], [b"\0" * 32], ["applied"], [], []]
+    ledger += [[now], [now]]
+    values.update(zip(statements.OBSERVATION_COLUMNS, observation, strict=True))
+    values.update(zip(statements.LEDGER_COLUMNS, ledger, strict=True))
+    st = statements.write(
+        statements.WriteShape(
+            sessions=False,
+            observations=True,
+            closes=False,
+            audit=True,
+            read_sessions=True,
+            denied=False,
+        )
+    )
+    return st.sql, st.args(values)
+
+
+def test_the_write_writes_nothing_unless_what_the_batch_was_judged_against_holds(
+    database_url: str, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    """The gate: the client's last_seq as read, the client itself, and each session's
+    review state as read. Any of them changed → `UPDATE 0` and no row anywhere."""
+    student = factory.student("Gate")
+    aide = factory.user("aide")
+    factory.assign(aide, student)
+    client_id, session_id = uuid.uuid4(), uuid.uuid4()
+    sql.execute(
+        "INSERT INTO sync_client (client_id, school_id, user_id, last_seq) VALUES (%s, %s, %s, 5)",
+        (client_id, factory.school_id, aide.id),
+    )
+    sql.execute(
+        """INSERT INTO data_session (id, school_id, student_id, staff_id, opened_at)
+           VALUES (%s, %s, %s, %s, now())""",
+        (session_id, factory.school_id, student.id, aide.id),
+    )
+    common = {
+        "school_id": factory.school_id,
+        "user_id": aide.id,
+        "student_id": student.id,
+        "goal_id": student.goals["frequency"],
+    }
+
+    def rows() -> tuple[int, int, int]:
+        found = sql.execute(
+            """SELECT (SELECT count(*) FROM observation WHERE session_id = %s),
+                      (SELECT count(*) FROM sync_op WHERE client_id = %s),
+                      (SELECT last_seq FROM sync_client WHERE client_id = %s)""",
+            (session_id, client_id, client_id),
+        ).fetchone()
+        assert found is not None
+        return (int(found[0]), int(found[1]), int(found[2]))
+
+    async def run() -> list[str]:
+        conn = await asyncpg.connect(database_url)
+        try:
+            out = []
+            for client, seq, state in (
+                (client_id, 4, "open"),  # another request of the client moved last_seq
+                (uuid.uuid4(), 5, "open"),  # no such client
+                (client_id, 5, "approved"),  # the session's review state changed
+                (client_id, 5, "open"),  # all as read: written
+            ):
+                st, args = _tally_write(
+                    client_id=client,
+                    expected_seq=seq,
+                    session=(session_id, state, None),
+                    **common,
+                )
+                out.append(await conn.execute(st, *args))
+            return out
+        finally:
+            await conn.close()
+
+    before = rows()
+    statuses = asyncio.run(run())
+    assert statuses == ["UPDATE 0", "UPDATE 0", "UPDATE 0", "UPDATE 1"]
+    assert before == (0, 0, 5)
+    assert rows() == (1, 1, 6)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from server.sync import cursor as cursors
 from server.sync.schemas import OP_DATA, OpIn, RatingRecord, TallyAdd
-from server.sync.service import _open_statements, body_hash, parse_time
+from server.sync.service import body_hash, parse_time
 
 
 def test_cursor_round_trips() -> None:
@@ -107,8 +107,23 @@ def test_sync_endpoints_are_in_the_openapi_schema() -> None:
     assert "SyncOut" in schema["components"]["schemas"]
 
 
-def test_only_a_parsed_uuid_reaches_the_transactions_sql_text() -> None:
-    client = uuid.uuid4()
-    assert f"client_id = '{client}' FOR UPDATE" in _open_statements(client)
-    with pytest.raises(TypeError):
-        _open_statements("00000000-0000-0000-0000-000000000000'; DROP TABLE sync_op; --")  # type: ignore[arg-type]
+def test_batch_columns_send_a_repeated_value_once_and_an_all_null_column_as_nothing() -> None:
+    from server.sync import statements
+    from server.sync.service import _columns
+
+    session = uuid.uuid4()
+    rows = [(uuid.uuid4(), 7, session, None, "tally", 1) for _ in range(3)]
+    rows.append((uuid.uuid4(), 7, session, None, "tally", -1))
+    names = ("o_op_id", "o_student", "o_session", "o_goal", "o_kind", "o_delta")
+    cols = _columns(names, rows)
+    assert len(cols["o_op_id"]) == 4  # the first column keeps the row count
+    assert cols["o_student"] == (7,)
+    assert cols["o_session"] == (session,)
+    assert cols["o_goal"] == ()
+    assert cols["o_kind"] == ("tally",)
+    assert cols["o_delta"] == (1, 1, 1, -1)  # not all the same: every row
+    # A column that is not REPEATING is sent whole even when its values agree.
+    assert "l_seq" not in statements.REPEATING
+    assert _columns(("l_seq", "l_op_id"), [(1, "a"), (1, "b")])["l_seq"] == (1, 1)
+    # One row: nothing to compress.
+    assert _columns(names, rows[:1])["o_student"] == (7,)

@@ -301,3 +301,28 @@ def test_goal_out_round_trips_as_json() -> None:
         objectives=[],
     )
     assert msgspec.json.decode(msgspec.json.encode(out), type=GoalOut) == out
+
+
+def _true_depth(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max((_true_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_true_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+# Strings full of what could fool a scanner: quotes, backslashes, brackets.
+_TRICKY_TEXT = st.text(alphabet='\\"[]{}ab', max_size=8)
+_JSON_VALUES = st.recursive(
+    st.none() | st.integers() | _TRICKY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY_TEXT, inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@given(value=_JSON_VALUES, ascii_only=st.booleans())
+def test_json_depth_is_the_real_nesting_whatever_the_strings_hold(
+    value: object, ascii_only: bool
+) -> None:
+    encoded = json.dumps(value, ensure_ascii=ascii_only).encode()
+    assert json_depth(encoded) == _true_depth(value)
