@@ -310,8 +310,11 @@ class CpuMeter:
     @contextlib.asynccontextmanager
     async def phase(self, name: str, count: int) -> Any:
         before = self._snapshot()
+        client0 = time.process_time()  # the client's own, without the /proc scans
         yield
+        client = time.process_time() - client0
         after = self._snapshot()
+        after["client"] = before["client"] + client
         total = self.totals.setdefault(name, {k: 0.0 for k in after})
         for k in after:
             total[k] += after[k] - before[k]
@@ -428,6 +431,7 @@ async def measure(
         sync_ops = DEVICES * BATCHES_PER_DEVICE * BATCH
         sync_rates, copy_rates, naive_rates, s1, hello = [], [], [], [], []
         ratios: list[float] = []
+        run_p50s: list[tuple[float, float]] = []  # (sync1, hello) per run
 
         async def hello_call(_: BenchDevice) -> None:
             r = await hello_client.get("/hello")
@@ -440,7 +444,12 @@ async def measure(
         # got round to it, which may or may not happen during a 30-second run. Measure
         # the steady state: ANALYZE invalidates those plans.
         analyze(url)
-        expected = sync_ops
+        # Warm the latency modes too (connections to every server process, first
+        # requests): without it the first run's hello-world was the slowest of all.
+        block = SYNC1_PER_DEVICE // LATENCY_BLOCKS
+        await run_latency(devices, lambda d: d.sync([d.tap()]), block)
+        await run_latency(devices, hello_call, block)
+        expected = sync_ops + DEVICES * block
         for _ in range(runs):
             before = count_rows(url, sessions)
             async with cpu.phase("sync", sync_ops):
@@ -471,7 +480,6 @@ async def measure(
             # speed (a noisy neighbour) weighs on both alike; the ratio is taken per run.
             s1_run: list[float] = []
             hello_run: list[float] = []
-            block = SYNC1_PER_DEVICE // LATENCY_BLOCKS
             for _ in range(LATENCY_BLOCKS):
                 async with cpu.phase("sync1", DEVICES * block):
                     s1_run += await run_latency(devices, lambda d: d.sync([d.tap()]), block)
@@ -482,6 +490,7 @@ async def measure(
             s1 += s1_run
             hello += hello_run
             ratios.append(pct(s1_run, 50) / pct(hello_run, 50))
+            run_p50s.append((round(pct(s1_run, 50), 1), round(pct(hello_run, 50), 1)))
         # One device alone, one call at a time: the per-request cost without queueing.
         solo = devices[:1]
         seq_sync1 = await run_latency(solo, lambda d: d.sync([d.tap()]))
@@ -515,6 +524,7 @@ async def measure(
             # The median over runs of each run's sync1 p50 / hello p50.
             "sync1_vs_hello": round(statistics.median(ratios), 2),
             "sync1_vs_hello_runs": [round(r, 2) for r in ratios],
+            "sync1_hello_p50_ms_runs": run_p50s,
             "solo_sync1_p50_ms": round(pct(seq_sync1, 50), 2),
             "solo_naive_p50_ms": round(pct(seq_naive, 50), 2),
             "solo_hello_p50_ms": round(pct(seq_hello, 50), 2),

@@ -56,6 +56,15 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
         ids["goal_id"],
         ids["aide_id"],
     )
+    session_hash = uuid.uuid4().bytes * 2  # the request's session (resolved by the prefetch)
+    await conn.execute(
+        """INSERT INTO auth_session (id_hash, user_id, school_id, role, created_at,
+                                     last_seen_at, expires_at)
+           VALUES ($1, $2, $3, 'aide', now(), now(), now() + interval '1 day')""",
+        session_hash,
+        aide,
+        school,
+    )
     await conn.execute(
         "INSERT INTO sync_client (client_id, school_id, user_id, last_seq) VALUES ($1, $2, $3, $4)",
         client_id,
@@ -115,6 +124,7 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
         now = datetime.now(UTC)
         return prefetch.args(
             {
+                "session_hash": session_hash,
                 "client_id": client_id,
                 "seq_lo": seq + 1,
                 "seq_hi": seq + k,

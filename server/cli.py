@@ -131,6 +131,7 @@ def run_uvicorn(config: Any, workers: int) -> None:
     import uvicorn
 
     tune_gc()
+    db.set_server_processes(workers)
     if workers <= 1:
         uvicorn.Server(config).run()
         return

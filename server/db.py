@@ -115,10 +115,30 @@ async def _keep_session_state(conn: asyncpg.Connection) -> None:
 # generic plan look dearer than it is. The sync statements run in autocommit (one
 # statement, one transaction), so the setting belongs to the connection, not to a
 # `SET LOCAL`; the rest of the app keeps the default in the shared pool.
-SYNC_POOL_MIN_SIZE = 1
-SYNC_POOL_MAX_SIZE = 10
+#
+# The pool is small on purpose: a sync statement keeps a database process busy for
+# its whole length (CPU, not waiting), so more of them at once than about twice the
+# cores only adds switching between them; requests beyond that wait for a connection
+# in the app, which costs nothing. Measured on 2 cores, 16 devices syncing one op each
+# (bench/README.md): 2 connections per process for 2 processes answered in ~20 ms at
+# the median, 10 per process in ~24 ms, with a sixth more database CPU per request.
+# TANDEM_SYNC_CONNECTIONS sets it per process.
 SYNC_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 _sync_pool: asyncpg.Pool | None = None
+_server_processes = 1
+
+
+def set_server_processes(n: int) -> None:
+    """How many server processes share the database (set before they start)."""
+    global _server_processes
+    _server_processes = max(1, n)
+
+
+def sync_pool_size() -> int:
+    raw = os.environ.get("TANDEM_SYNC_CONNECTIONS", "")
+    if raw:
+        return max(1, int(raw))
+    return max(2, -(-2 * (os.cpu_count() or 1) // _server_processes))
 
 
 async def start_pool() -> None:
@@ -126,10 +146,11 @@ async def start_pool() -> None:
     await engine().start_connection_pool(
         min_size=POOL_MIN_SIZE, max_size=POOL_MAX_SIZE, reset=_keep_session_state
     )
+    size = sync_pool_size()
     _sync_pool = await asyncpg.create_pool(
         engine().config["dsn"],
-        min_size=SYNC_POOL_MIN_SIZE,
-        max_size=SYNC_POOL_MAX_SIZE,
+        min_size=min(2, size),
+        max_size=size,
         reset=_keep_session_state,
         server_settings=SYNC_SERVER_SETTINGS,
     )

@@ -36,6 +36,15 @@ async def authenticated(
     current_user(connection)
 
 
+async def session_presented(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """On a path whose handler resolves the session itself (sessions.DEFERRED_PATHS):
+    a session cookie was presented. Whether it is live, the handler finds out."""
+    if not isinstance(connection.scope.get("session_hash"), bytes):
+        raise NotAuthorizedException("Please log in.")
+
+
 def role_in(*roles: str) -> Guard:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)

@@ -6,10 +6,14 @@ from typing import Any
 
 import asyncpg
 from litestar import Request, post
-from litestar.exceptions import HTTPException, PermissionDeniedException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+)
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
-from server.auth.guards import authenticated, current_user
+from server.auth.guards import authenticated, current_user, session_presented
 from server.errors import ServiceUnavailable
 from server.sync import service
 from server.sync.schemas import MAX_OPS, PROTOCOL, ClientIn, ClientOut, SyncIn, SyncOut
@@ -37,9 +41,15 @@ async def register_client(request: Request[Any, Any, Any], data: ClientIn) -> Cl
         raise _forbidden(exc) from None
 
 
-@post("/api/sync", guards=[authenticated], tags=["sync"], status_code=200)
+@post("/api/sync", guards=[session_presented], tags=["sync"], status_code=200)
 async def sync(request: Request[Any, Any, Any], data: SyncIn) -> SyncOut:
-    """Push queued ops and pull changes in one round trip (docs/sync-protocol.md)."""
+    """Push queued ops and pull changes in one round trip (docs/sync-protocol.md).
+
+    The session is resolved by the sync engine's first statement, not by the middleware
+    (sessions.DEFERRED_PATHS); if it is not live the answer is 401 and nothing is
+    written."""
+    session_hash = request.scope.get("session_hash")
+    assert isinstance(session_hash, bytes)  # the guard refused the request otherwise
     if data.protocol != PROTOCOL:
         raise HTTPException(
             status_code=HTTP_400_BAD_REQUEST,
@@ -50,13 +60,16 @@ async def sync(request: Request[Any, Any, Any], data: SyncIn) -> SyncOut:
             status_code=HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             detail=f"Too many ops in one request: {len(data.ops)} (limit {MAX_OPS} ops).",
         )
-    user = current_user(request)
     request_id = request.scope.get("state", {}).get("request_id")
     for attempt in range(CONCURRENT_RETRIES):
         try:
-            return await service.sync(user, data, request_id=request_id, careful=attempt > 0)
+            return await service.sync(
+                session_hash, data, request_id=request_id, careful=attempt > 0
+            )
         except service.ClientForbidden as exc:
             raise _forbidden(exc) from None
+        except service.SessionEnded:
+            raise NotAuthorizedException("Please log in.") from None
         except service.StaleBatch:
             # Another request of this client, or a teacher's review, committed between
             # the batch's read and its write; nothing was written. Judged again, a

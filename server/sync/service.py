@@ -28,7 +28,14 @@ import msgspec
 
 from server import db
 from server.audit import service as audit
-from server.auth.sessions import CurrentUser
+from server.auth.sessions import (
+    SESSION_FIELDS,
+    CurrentUser,
+    end_session,
+    session_is_live,
+    session_user,
+    touch_session,
+)
 from server.messages import service as messages
 from server.messages.schemas import DraftSave, MessageSend
 from server.sync import failpoints, statements
@@ -82,6 +89,14 @@ MEASUREMENT_FOR = {
 
 class ClientForbidden(Exception):
     """The client id is unknown, another user's, or its device was revoked."""
+
+
+class SessionEnded(Exception):
+    """The request's session does not exist or may no longer act: log in again."""
+
+    def __init__(self, *, exists: bool) -> None:
+        super().__init__("Please log in.")
+        self.exists = exists  # a row that is past its time (to be deleted)
 
 
 class StaleBatch(Exception):
@@ -212,12 +227,13 @@ class Judged:
 class Batch:
     """Everything prefetched for one batch, and what the judged ops will write."""
 
-    user: CurrentUser
     client_id: UUID
     device_id: int | None
     now: datetime
     offset: timedelta
     careful: bool = False  # a retry: also look up which op ids the ledger holds
+    # The request's user: resolved from its session by the prefetch statement.
+    resolved: CurrentUser | None = None
     sessions: dict[UUID, SessionState] = field(default_factory=dict)
     # Existing sessions as read: (id, review_status, closed_at), for the write's gate.
     read_sessions: list[tuple[UUID, str, datetime | None]] = field(default_factory=list)
@@ -233,6 +249,12 @@ class Batch:
     closes: list[tuple[UUID, datetime]] = field(default_factory=list)
     obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
     message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
+
+    @property
+    def user(self) -> CurrentUser:
+        if self.resolved is None:
+            raise RuntimeError("the session is resolved by the prefetch")
+        return self.resolved
 
 
 # --- push ------------------------------------------------------------------------------
@@ -252,34 +274,61 @@ def _client_last_seq(client: Any, user: CurrentUser) -> int:
     return int(client["last_seq"])
 
 
+async def _session(conn: asyncpg.Connection, row: Any, session_hash: bytes) -> CurrentUser:
+    """The user of the request's session, from the me_* columns of the statement that
+    read it (statements._ME: the middleware's lookup, in the same round trip), checked
+    as the middleware checks (sessions.session_is_live); activity recorded likewise."""
+    me = {name: row[statements.ME_PREFIX + name] for name in SESSION_FIELDS}
+    if me["user_id"] is None:
+        raise SessionEnded(exists=False)
+    now = datetime.now(UTC)
+    if not session_is_live(me, now):
+        raise SessionEnded(exists=True)
+    await touch_session(conn, me, session_hash, now)
+    return session_user(me, session_hash)
+
+
 async def sync(
-    user: CurrentUser, req: SyncIn, *, request_id: str | None = None, careful: bool = False
+    session_hash: bytes,
+    req: SyncIn,
+    *,
+    request_id: str | None = None,
+    careful: bool = False,
 ) -> SyncOut:
-    """Merge the batch and pull. `careful` on a retry after a unique violation: the
-    prefetch then also reads which of the batch's op ids the ledger already holds."""
+    """Merge the batch and pull, for the session whose token hashes to `session_hash`
+    (sessions.DEFERRED_PATHS: the first statement resolves it). `careful` on a retry
+    after a unique violation: the prefetch then also reads which of the batch's op ids
+    the ledger already holds."""
     received = datetime.now(UTC)
     sent_at = parse_time(req.sent_at)
     offset = timedelta(0) if sent_at is None else received - sent_at
     results: list[OpResult] = []
     stopped: Stopped | None = None
     async with db.sync_connection() as conn:
-        if req.ops:
-            results, stopped, last_seq = await _merge(
-                conn,
-                user,
-                req,
-                now=received,
-                offset=offset,
-                sent_at_valid=sent_at is not None,
-                request_id=request_id,
-                careful=careful,
-            )
-        else:
-            only_client = statements.client()
-            row = await conn.fetchrow(
-                only_client.sql, *only_client.args({"client_id": req.client_id})
-            )
-            last_seq = _client_last_seq(row, user)
+        try:
+            if req.ops:
+                results, stopped, last_seq, user = await _merge(
+                    conn,
+                    session_hash,
+                    req,
+                    now=received,
+                    offset=offset,
+                    sent_at_valid=sent_at is not None,
+                    request_id=request_id,
+                    careful=careful,
+                )
+            else:
+                only_client = statements.client()
+                row = await conn.fetchrow(
+                    only_client.sql,
+                    *only_client.args({"client_id": req.client_id, "session_hash": session_hash}),
+                )
+                user = await _session(conn, row, session_hash)
+                last_seq = _client_last_seq(row, user)
+        except SessionEnded as exc:
+            if exc.exists:  # outside any transaction of the batch: the delete stays
+                await end_session(conn, session_hash)
+            raise
     await failpoints.hit("sync.after_commit", str(req.client_id))
     changes, cursor, has_more = (None, req.cursor, False)
     if req.pull:
@@ -298,7 +347,7 @@ async def sync(
 
 async def _merge(
     conn: asyncpg.Connection,
-    user: CurrentUser,
+    session_hash: bytes,
     req: SyncIn,
     *,
     now: datetime,
@@ -306,19 +355,19 @@ async def _merge(
     sent_at_valid: bool,
     request_id: str | None,
     careful: bool,
-) -> tuple[list[OpResult], Stopped | None, int]:
+) -> tuple[list[OpResult], Stopped | None, int, CurrentUser]:
     ops = sorted(req.ops, key=lambda o: o.seq)
     batch = Batch(
-        user=user,
         client_id=req.client_id,
         device_id=None,
         now=now,
         offset=offset,
         careful=careful,
     )
-    # One statement reads the client row, the ledger entries of the batch's seqs and
-    # everything the ops need. Until it has run, last_seq is unknown, so every op is
-    # decoded as if new; replays (rare: a retry after a lost response) only add lookups.
+    # One statement reads the session, the client row, the ledger entries of the
+    # batch's seqs and everything the ops need. Until it has run, last_seq is unknown,
+    # so every op is decoded as if new; replays (rare: a retry after a lost response)
+    # only add lookups.
     decoded = _decode_all(batch, ops, sent_at_valid=sent_at_valid)
     key = str(req.client_id)
     # Messages are written by the messages service in savepoints: an explicit
@@ -327,22 +376,26 @@ async def _merge(
     explicit = any(isinstance(d, (DraftSave, MessageSend)) for _, d in decoded)
     if explicit or failpoints.armed("sync.before_commit", key) is not None:
         async with conn.transaction():
-            merged = await _judge_and_write(conn, batch, req, decoded, request_id=request_id)
+            merged = await _judge_and_write(
+                conn, batch, session_hash, req, decoded, request_id=request_id
+            )
             await failpoints.hit("sync.before_commit", key)
-        return merged
-    return await _judge_and_write(conn, batch, req, decoded, request_id=request_id)
+        return (*merged, batch.user)
+    merged = await _judge_and_write(conn, batch, session_hash, req, decoded, request_id=request_id)
+    return (*merged, batch.user)
 
 
 async def _judge_and_write(
     conn: asyncpg.Connection,
     batch: Batch,
+    session_hash: bytes,
     req: SyncIn,
     decoded: list[tuple[Judged, Any]],
     *,
     request_id: str | None,
 ) -> tuple[list[OpResult], Stopped | None, int]:
-    user = batch.user
-    prefetched = await _prefetch(conn, batch, decoded)
+    prefetched = await _prefetch(conn, batch, decoded, session_hash)
+    batch.resolved = user = await _session(conn, prefetched.row, session_hash)
     last_seq = _client_last_seq(prefetched.client, user)
     batch.device_id = prefetched.client["device_id"]
     ledger = prefetched.ledger
@@ -437,13 +490,14 @@ def _decode_all(b: Batch, ops: list[OpIn], *, sent_at_valid: bool) -> list[tuple
 
 @dataclass
 class Prefetched:
+    row: Any  # the whole row: the session's me_* columns among others
     client: Any  # the client's row (user, school, device, last_seq, revoked_at) or None
     ledger: dict[int, tuple[UUID, bytes]]  # seq -> (op_id, body hash) of replays
     used: set[UUID]  # op ids of the batch already in the ledger
 
 
 async def _prefetch(
-    conn: asyncpg.Connection, b: Batch, decoded: list[tuple[Judged, Any]]
+    conn: asyncpg.Connection, b: Batch, decoded: list[tuple[Judged, Any]], session_hash: bytes
 ) -> Prefetched:
     """Gather every id the ops name, and for each op the (session | student | undo
     target, recorded time) whose permission to check; read it all in one statement."""
@@ -485,13 +539,12 @@ async def _prefetch(
         gid = getattr(data, "goal_id", None)
         if isinstance(gid, int):
             goal_ids.add(gid)
-        if j.recorded_at is not None and b.user.role in RECORDING_ROLES:
+        if j.recorded_at is not None:  # permission to check (recording roles only)
             p_sess.append(sess)
             p_stu.append(stu)
             p_target.append(target)
             p_at.append(j.recorded_at)
 
-    user = b.user
     seqs = sorted({j.op.seq for j, _ in decoded})
     seq_range = seqs[-1] - seqs[0] + 1 == len(seqs)
     statement = statements.prefetch(
@@ -511,16 +564,15 @@ async def _prefetch(
         statement.sql,
         *statement.args(
             {
+                "session_hash": session_hash,
                 "client_id": b.client_id,
                 "seqs": seqs,
                 "seq_lo": seqs[0],
                 "seq_hi": seqs[-1],
                 "op_ids": [j.op.op_id for j, _ in decoded],
                 "targets": list(targets),
-                "school_id": user.school_id,
                 "session_ids": list(session_ids),
                 "timer_ids": list(timer_ids),
-                "user_id": user.id,
                 "goal_ids": list(goal_ids),
                 "service_ids": list(service_ids),
                 "student_ids": list(student_ids),
@@ -528,7 +580,6 @@ async def _prefetch(
                 "p_stu": p_stu,
                 "p_target": p_target,
                 "p_at": p_at,
-                "role": user.role,
             }
         ),
     )
@@ -566,6 +617,7 @@ async def _prefetch(
         b.students[student_id] = start
     b.in_scope = {(sid, at) for sid, at in row.get("scope") or ()}
     return Prefetched(
+        row=row,
         client=None if row["user_id"] is None else row,
         ledger={int(seq): (op_id, bytes(h)) for seq, op_id, h in row["seen"] or ()},
         used=set(row.get("used") or ()),

@@ -19,22 +19,33 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from server.auth import sessions as auth
+
 
 class _Params:
-    """`{name}` in a part becomes `$n::type`, n numbered in order of first use."""
+    """`{name}` in a part becomes `$n::type`, n numbered in order of first use, or, for
+    a name in `derived`, that SQL expression (a value the statement reads itself)."""
 
-    def __init__(self, types: dict[str, str]) -> None:
+    def __init__(self, types: dict[str, str], derived: dict[str, str] | None = None) -> None:
         self.types = types
+        self.derived = derived or {}
         self.order: list[str] = []
 
     def __getitem__(self, name: str) -> str:
+        if name in self.derived:
+            return self.derived[name]
         if name not in self.order:
             self.order.append(name)
         return f"${self.order.index(name) + 1}::{self.types[name]}"
 
 
-def _build(parts: list[tuple[str, str]], tail: str, types: dict[str, str]) -> Statement:
-    params = _Params(types)
+def _build(
+    parts: list[tuple[str, str]],
+    tail: str,
+    types: dict[str, str],
+    derived: dict[str, str] | None = None,
+) -> Statement:
+    params = _Params(types, derived)
     ctes = ",\n".join(f"{name} AS (\n{body.format_map(params)})" for name, body in parts)
     sql = f"WITH {ctes}\n{tail.format_map(params)}" if parts else tail.format_map(params)
     return Statement(sql=sql, params=tuple(params.order))
@@ -70,6 +81,7 @@ PREFETCH_TYPES = {
     "p_target": "uuid[]",
     "p_at": "timestamptz[]",
     "role": "text",
+    "session_hash": "bytea",
 }
 
 
@@ -92,12 +104,27 @@ _CLIENT = """    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revok
       FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
      WHERE c.client_id = {client_id}"""
 
+# The request's session, resolved here rather than by the middleware (one round trip
+# fewer: sessions.DEFERRED_PATHS); the user's id, school and role are read from it.
+_ME = f"""    SELECT {auth.SESSION_COLUMNS.replace(chr(10), chr(10) + "    ")}
+      FROM {auth.SESSION_FROM.replace(chr(10), chr(10) + "    ")}
+     WHERE s.id_hash = {{session_hash}}"""
+_FROM_ME = {name: f"(SELECT {name} FROM me)" for name in ("user_id", "school_id", "role")}
+# The session's columns in the result, prefixed: me_user_id, me_role, ...
+ME_PREFIX = "me_"
+_ME_COLUMNS = ", ".join(f"me.{name} AS {ME_PREFIX}{name}" for name in auth.SESSION_FIELDS)
+
 
 @functools.lru_cache(maxsize=1)
 def client() -> Statement:
-    """The client row alone (a request with no ops): user_id, school_id, device_id,
-    last_seq, revoked_at."""
-    return _build([], _CLIENT.strip(), PREFETCH_TYPES)
+    """The session and the client row (a request with no ops): me_* (the session's
+    SESSION_FIELDS), user_id, school_id, device_id, last_seq, revoked_at."""
+    return _build(
+        [("me", _ME), ("client", _CLIENT)],
+        f"SELECT {_ME_COLUMNS}, client.*\n  FROM (SELECT) AS one"
+        "\n  LEFT JOIN me ON true LEFT JOIN client ON true",
+        PREFETCH_TYPES,
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -106,6 +133,7 @@ def prefetch(shape: PrefetchShape) -> Statement:
     NULL if no such client), then arrays: seen, used, and for the parts present
     targets, voided, sessions, timers, goals, services, students, scope."""
     parts: list[tuple[str, str]] = [
+        ("me", _ME),
         (
             "client",
             # Read, not locked: the write's gate checks that last_seq is unchanged.
@@ -241,16 +269,21 @@ def prefetch(shape: PrefetchShape) -> Statement:
             (
                 "scope",
                 # Permission at the time each op was recorded, through the one scope rule.
-                """    SELECT p.sid, p.at FROM pairs p
+                # (The session's columns as plain references: a SQL function whose
+                # arguments hold a subquery is not inlined.)
+                """    SELECT p.sid, p.at FROM pairs p CROSS JOIN me
      WHERE p.sid IS NOT NULL
-       AND EXISTS (SELECT 1 FROM tandem_student_scope({user_id}, {school_id}, {role}, p.at) sc
+       AND EXISTS (SELECT 1 FROM tandem_student_scope(me.user_id, me.school_id, me.role, p.at) sc
                     WHERE sc.student_id = p.sid)""",
             )
         )
         out.append("ARRAY(SELECT row(sid, at) FROM scope) AS scope")
     columns = ",\n       ".join(out)
-    tail = f"SELECT client.*,\n       {columns}\n  FROM (SELECT) AS one LEFT JOIN client ON true"
-    return _build(parts, tail, PREFETCH_TYPES)
+    tail = (
+        f"SELECT {_ME_COLUMNS}, client.*,\n       {columns}"
+        "\n  FROM (SELECT) AS one LEFT JOIN me ON true LEFT JOIN client ON true"
+    )
+    return _build(parts, tail, PREFETCH_TYPES, _FROM_ME)
 
 
 # --- write ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from server.auth.sessions import token_hash
 from tests.integration.test_sync import Device, counts, open_session, statuses
 from tests.support.factories import Classroom
 
@@ -235,3 +236,88 @@ def test_lost_outbox_registers_a_new_client_and_carries_on(
     # Another user cannot take over someone else's client.
     r = client_for(classroom.teacher).post("/api/sync/clients", json={"replaces": new.client_id})
     assert r.status_code == 403
+
+
+def test_the_sync_endpoint_checks_its_session_as_every_page_does(
+    classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    """/api/sync resolves the session in its own first statement (sessions.DEFERRED_PATHS),
+    not in the middleware: the same rules, each shown here. A session that may not act
+    gets 401 and writes nothing; an expired one is deleted; a live one is kept alive."""
+    aide = client_for(classroom.aide)
+    dev = Device(aide)
+    token = aide.cookies.get("tandem_session")
+    assert token
+    h = token_hash(token)
+    sid = open_session(dev, classroom.student.id)
+    dev.sync()
+    goal = classroom.student.goals["frequency"]
+
+    def refused_and_nothing_written() -> None:
+        before = counts(sql, sid)["rows"]
+        dev.op("tally.add", {"session_id": sid, "goal_id": goal, "delta": 1})
+        r = dev.post(dev.outbox)
+        assert r.status_code == 401, r.text
+        assert counts(sql, sid)["rows"] == before
+
+    def live() -> None:
+        dev.sync()
+        assert not dev.outbox
+
+    # A session idle for a while is kept alive by syncing (the idle timeout counts from
+    # the last activity, as for pages).
+    sql.execute(
+        "UPDATE auth_session SET last_seen_at = now() - interval '30 minutes' WHERE id_hash = %s",
+        (h,),
+    )
+    live()
+    seen = sql.execute("SELECT now() - last_seen_at FROM auth_session WHERE id_hash = %s", (h,))
+    assert seen.fetchone()[0].total_seconds() < 60  # type: ignore[index]
+
+    for breaks, mends in (
+        (
+            "UPDATE app_user SET is_active = false WHERE id = %(user)s",
+            "UPDATE app_user SET is_active = true WHERE id = %(user)s",
+        ),
+        (
+            "UPDATE device SET revoked_at = now() WHERE id = %(device)s",
+            "UPDATE device SET revoked_at = NULL WHERE id = %(device)s",
+        ),
+    ):
+        device = aide.get("/api/me").json()["device_id"]
+        assert device
+        sql.execute(breaks, {"user": classroom.aide.id, "device": device})
+        refused_and_nothing_written()
+        assert sql.execute(
+            "SELECT count(*) FROM auth_session WHERE id_hash = %s", (h,)
+        ).fetchone() == (0,)
+        # Mended, the same token is still refused: the session was ended.
+        sql.execute(mends, {"user": classroom.aide.id, "device": device})
+        refused_and_nothing_written()
+        aide.login(classroom.aide.email)  # a fresh session for the next case
+        h = token_hash(aide.cookies.get("tandem_session"))
+        dev.outbox.clear()
+        live()
+
+    # Past the idle or the absolute timeout: refused and deleted.
+    for column, value in (
+        ("last_seen_at", "now() - interval '3 days'"),
+        ("expires_at", "now() - interval '1 second'"),
+    ):
+        sql.execute(f"UPDATE auth_session SET {column} = {value} WHERE id_hash = %s", (h,))
+        refused_and_nothing_written()
+        assert sql.execute(
+            "SELECT count(*) FROM auth_session WHERE id_hash = %s", (h,)
+        ).fetchone() == (0,)
+        aide.login(classroom.aide.email)
+        h = token_hash(aide.cookies.get("tandem_session"))
+        dev.outbox.clear()
+        live()
+
+    # Logged out: the old token, replayed, is refused; with no cookie at all, too.
+    old = aide.cookies.get("tandem_session")
+    assert aide.post("/api/auth/logout").status_code == 200
+    aide.cookies.set("tandem_session", old)
+    refused_and_nothing_written()
+    aide.cookies.delete("tandem_session")
+    refused_and_nothing_written()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import asyncpg
 import psycopg
 
+from server.auth.sessions import SESSION_FIELDS
 from server.sync import statements
 from tests.support.factories import Factory
 
@@ -30,6 +31,7 @@ def all_shapes(cls: type[T]) -> list[T]:
 
 
 CLIENT_COLUMNS = ["user_id", "school_id", "device_id", "last_seq", "revoked_at"]
+ME_COLUMNS = [statements.ME_PREFIX + name for name in SESSION_FIELDS]
 
 
 def placeholders(sql: str) -> list[int]:
@@ -56,13 +58,13 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
                 prepared = await conn.prepare(st.sql)
                 assert len(prepared.get_parameters()) == len(st.params)
                 columns = [a.name for a in prepared.get_attributes()]
-                assert columns[:6] == [*CLIENT_COLUMNS, "seen"]
+                assert columns[: len(ME_COLUMNS) + 6] == [*ME_COLUMNS, *CLIENT_COLUMNS, "seen"]
                 assert ("used" in columns) == shape.used
                 assert ("targets" in columns) == shape.undo
                 assert ("timers" in columns) == shape.timers
                 assert ("scope" in columns) == shape.scope
             alone = await conn.prepare(statements.client().sql)
-            assert [a.name for a in alone.get_attributes()] == CLIENT_COLUMNS
+            assert [a.name for a in alone.get_attributes()] == ME_COLUMNS + CLIENT_COLUMNS
             for wshape in all_shapes(statements.WriteShape):
                 st = statements.write(wshape)
                 prepared = await conn.prepare(st.sql)
