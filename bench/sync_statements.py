@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +125,8 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
         return prefetch.args(
             {
                 "session_hash": session_hash,
+                "now": now,
+                "seen_after": now - timedelta(hours=1),
                 "client_id": client_id,
                 "seq_lo": seq + 1,
                 "seq_hi": seq + k,

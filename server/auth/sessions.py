@@ -94,11 +94,19 @@ async def end_user_sessions(user_id: int) -> None:
         await conn.execute("DELETE FROM auth_session WHERE user_id = $1", user_id)
 
 
+# Whether a session may act, the one rule, in SQL: not past its absolute timeout
+# ({now}) nor idle since before {seen_after} (now minus the idle timeout), its user
+# active, its device not revoked. Every lookup computes it (the middleware's, the sync
+# prefetch's) and the sync write's gate checks it again (server/sync/statements.py).
+SESSION_LIVE = (
+    "s.expires_at > {now} AND s.last_seen_at > {seen_after}"
+    " AND u.is_active AND d.revoked_at IS NULL"
+)
 # The columns a session resolves to, and where they come from: shared with the sync
 # engine, which resolves the session inside its first statement (DEFERRED_PATHS).
-SESSION_COLUMNS = """s.user_id, s.school_id, s.role, s.device_id, s.last_seen_at, s.expires_at,
+SESSION_COLUMNS = f"""s.user_id, s.school_id, s.role, s.device_id, s.last_seen_at, s.expires_at,
        u.name, u.email, u.language, u.timezone, u.is_active,
-       d.revoked_at AS device_revoked_at"""
+       d.revoked_at AS device_revoked_at, ({SESSION_LIVE}) AS live"""
 SESSION_FIELDS = (
     "user_id",
     "school_id",
@@ -112,22 +120,21 @@ SESSION_FIELDS = (
     "timezone",
     "is_active",
     "device_revoked_at",
+    "live",
 )
 SESSION_FROM = """auth_session s
   JOIN app_user u ON u.id = s.user_id
   LEFT JOIN device d ON d.id = s.device_id"""
 
 
-def session_is_live(row: Any, now: datetime) -> bool:
-    """Whether a session row (SESSION_COLUMNS) may still act: not past its absolute or
-    idle timeout, its user active, its device not revoked."""
-    idle_deadline = row["last_seen_at"] + timedelta(minutes=get_settings().session_idle_minutes)
-    return not (
-        row["expires_at"] <= now
-        or idle_deadline <= now
-        or not row["is_active"]
-        or row["device_revoked_at"] is not None
-    )
+def seen_after(now: datetime) -> datetime:
+    """The {seen_after} of SESSION_LIVE: a session last seen before this is idle."""
+    return now - timedelta(minutes=get_settings().session_idle_minutes)
+
+
+def session_is_live(row: Any) -> bool:
+    """Whether a session row (SESSION_COLUMNS, computed at the lookup) may still act."""
+    return bool(row["live"])
 
 
 def session_user(row: Any, h: bytes) -> CurrentUser:
@@ -163,11 +170,15 @@ async def resolve_session(token: str) -> CurrentUser | None:
     now = datetime.now(UTC)
     async with db.connection() as conn:
         row = await conn.fetchrow(
-            f"SELECT {SESSION_COLUMNS}\n  FROM {SESSION_FROM}\n WHERE s.id_hash = $1", h
+            f"SELECT {SESSION_COLUMNS.format(now='$2', seen_after='$3')}"
+            f"\n  FROM {SESSION_FROM}\n WHERE s.id_hash = $1",
+            h,
+            now,
+            seen_after(now),
         )
         if row is None:
             return None
-        if not session_is_live(row, now):
+        if not session_is_live(row):
             await end_session(conn, h)
             return None
         await touch_session(conn, row, h, now)

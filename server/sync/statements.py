@@ -82,6 +82,8 @@ PREFETCH_TYPES = {
     "p_at": "timestamptz[]",
     "role": "text",
     "session_hash": "bytea",
+    "now": "timestamptz",
+    "seen_after": "timestamptz",
 }
 
 
@@ -103,6 +105,12 @@ class PrefetchShape:
 _CLIENT = """    SELECT c.user_id, c.school_id, c.device_id, c.last_seq, d.revoked_at
       FROM sync_client c LEFT JOIN device d ON d.id = c.device_id
      WHERE c.client_id = {client_id}"""
+
+# Facts the judging reads, as SQL expressions: the prefetch reads them, and the write's
+# gate compares them with what a batch judged on known facts assumed (WriteShape.facts).
+GOAL_STEPS = "jsonb_array_length(g.task_steps)"
+GOAL_USABLE = "g.active AND i.status = 'active'"
+IEP_START = "(SELECT min(i.start_date) FROM iep i WHERE i.student_id = {student})"
 
 # The request's session, resolved here rather than by the middleware (one round trip
 # fewer: sessions.DEFERRED_PATHS); the user's id, school and role are read from it.
@@ -217,10 +225,10 @@ def prefetch(shape: PrefetchShape) -> Statement:
         parts.append(
             (
                 "goals",
-                """    SELECT g.id, g.student_id, g.measurement, g.rating_max,
-           jsonb_array_length(g.task_steps) AS steps, g.active AND i.status = 'active' AS usable
+                f"""    SELECT g.id, g.student_id, g.measurement, g.rating_max,
+           {GOAL_STEPS} AS steps, {GOAL_USABLE} AS usable
       FROM goal g JOIN iep i ON i.id = g.iep_id
-     WHERE g.id = ANY({goal_ids}) AND g.school_id = {school_id}""",
+     WHERE g.id = ANY({{goal_ids}}) AND g.school_id = {{school_id}}""",
             )
         )
         out.append(
@@ -243,7 +251,7 @@ def prefetch(shape: PrefetchShape) -> Statement:
         parts.append(
             (
                 "students",
-                f"""    SELECT s.id, (SELECT min(i.start_date) FROM iep i WHERE i.student_id = s.id) AS start
+                f"""    SELECT s.id, {IEP_START.format(student="s.id")} AS start
       FROM student s
      WHERE s.id = ANY({" || ".join(named)}) AND s.school_id = {{school_id}}""",
             )
@@ -331,6 +339,18 @@ LEDGER_ARRAYS = (
 AUDIT_ARRAYS = (("a_student", "bigint[]"), ("a_count", "int[]"))
 # The existing sessions the batch was judged against, as the prefetch read them.
 READ_SESSION_ARRAYS = (("k_id", "uuid[]"), ("k_status", "text[]"), ("k_closed", "timestamptz[]"))
+# Facts a batch judged without a prefetch assumed (service.Known): goals, IEP starts,
+# and the (student, time) pairs it took to be in the user's scope.
+KNOWN_GOAL_ARRAYS = (
+    ("kg_id", "bigint[]"),
+    ("kg_student", "bigint[]"),
+    ("kg_measurement", "text[]"),
+    ("kg_rating_max", "int[]"),
+    ("kg_steps", "int[]"),
+    ("kg_usable", "boolean[]"),
+)
+KNOWN_STUDENT_ARRAYS = (("ks_id", "bigint[]"), ("ks_start", "date[]"))
+SCOPE_PAIR_ARRAYS = (("sc_student", "bigint[]"), ("sc_at", "timestamptz[]"))
 
 SESSION_COLUMNS = tuple(name for name, _ in SESSION_ARRAYS)
 OBSERVATION_COLUMNS = tuple(name for name, _ in OBSERVATION_ARRAYS)
@@ -338,6 +358,9 @@ CLOSE_COLUMNS = tuple(name for name, _ in CLOSE_ARRAYS)
 LEDGER_COLUMNS = tuple(name for name, _ in LEDGER_ARRAYS)
 AUDIT_COLUMNS = tuple(name for name, _ in AUDIT_ARRAYS)
 READ_SESSION_COLUMNS = tuple(name for name, _ in READ_SESSION_ARRAYS)
+KNOWN_GOAL_COLUMNS = tuple(name for name, _ in KNOWN_GOAL_ARRAYS)
+KNOWN_STUDENT_COLUMNS = tuple(name for name, _ in KNOWN_STUDENT_ARRAYS)
+SCOPE_PAIR_COLUMNS = tuple(name for name, _ in SCOPE_PAIR_ARRAYS)
 
 WRITE_TYPES = {
     "school_id": "bigint",
@@ -348,6 +371,8 @@ WRITE_TYPES = {
     "last_seq": "bigint",
     "expected_seq": "bigint",
     "denied_detail": "jsonb",
+    "session_hash": "bytea",
+    "seen_after": "timestamptz",
     "app_version": "text",
     "role": "text",
     "request_id": "text",
@@ -358,6 +383,9 @@ WRITE_TYPES = {
         + LEDGER_ARRAYS
         + AUDIT_ARRAYS
         + READ_SESSION_ARRAYS
+        + KNOWN_GOAL_ARRAYS
+        + KNOWN_STUDENT_ARRAYS
+        + SCOPE_PAIR_ARRAYS
     ),
 }
 
@@ -416,6 +444,9 @@ class WriteShape:
     audit: bool  # students written for (one audit row each)
     read_sessions: bool  # existing sessions the ops were judged against
     denied: bool  # ops refused as forbidden (one audit row)
+    # Judged on known facts, without a prefetch: the gate also checks the session is
+    # live, and the goals, IEP starts and scope the judging assumed.
+    facts: bool = False
 
 
 @functools.lru_cache(maxsize=64)
@@ -435,11 +466,46 @@ def write(shape: WriteShape) -> Statement:
     parts: list[tuple[str, str]] = [
         (
             "gate",
-            """    SELECT client_id FROM sync_client
+            # The client's device not revoked meanwhile, too.
+            """    SELECT client_id FROM sync_client c
      WHERE client_id = {client_id} AND last_seq = {expected_seq}
+       AND NOT EXISTS (SELECT FROM device dv WHERE dv.id = c.device_id
+                                               AND dv.revoked_at IS NOT NULL)
      FOR UPDATE""",
         )
     ]
+    conditions = ["EXISTS (SELECT FROM gate)"]
+    if shape.read_sessions:
+        conditions.append("(SELECT count(*) FROM fresh) = cardinality({k_id})")
+    if shape.facts:
+        conditions += [
+            # The session is this user's and may act (the one rule: sessions.SESSION_LIVE).
+            f"""EXISTS (SELECT FROM {auth.SESSION_FROM.replace(chr(10), chr(10) + "                   ")}
+                    WHERE s.id_hash = {{session_hash}} AND s.user_id = {{user_id}}
+                      AND s.school_id = {{school_id}} AND s.role = {{role}}
+                      AND {auth.SESSION_LIVE})""",
+            # The client is this user's.
+            """EXISTS (SELECT FROM sync_client c WHERE c.client_id = {client_id}
+                       AND c.user_id = {user_id} AND c.school_id = {school_id})""",
+            # Each goal as assumed (the prefetch's expressions).
+            f"""(SELECT count(*) FROM goal g JOIN iep i ON i.id = g.iep_id
+              JOIN {_unnest(KNOWN_GOAL_COLUMNS, "id, student_id, measurement, rating_max, steps, usable")} ON t.id = g.id
+             WHERE g.school_id = {{school_id}} AND g.student_id = t.student_id
+               AND g.measurement = t.measurement
+               AND g.rating_max IS NOT DISTINCT FROM t.rating_max
+               AND {GOAL_STEPS} = t.steps AND ({GOAL_USABLE}) = t.usable)
+           = cardinality({{kg_id}})""",
+            # Each student's IEP start as assumed.
+            f"""(SELECT count(*) FROM {_unnest(KNOWN_STUDENT_COLUMNS, "id, start")}
+              JOIN student st ON st.id = t.id AND st.school_id = {{school_id}}
+             WHERE {IEP_START.format(student="t.id")} IS NOT DISTINCT FROM t.start)
+           = cardinality({{ks_id}})""",
+            # Every (student, time) the judging took to be in scope is (the one rule).
+            f"""NOT EXISTS (SELECT FROM {_unnest(SCOPE_PAIR_COLUMNS, "sid, at")}
+                WHERE NOT EXISTS (SELECT FROM tandem_student_scope({{user_id}}, {{school_id}},
+                                                                   {{role}}, t.at) sc
+                                   WHERE sc.student_id = t.sid))""",
+        ]
     if shape.read_sessions:
         parts.append(
             (
@@ -454,15 +520,7 @@ def write(shape: WriteShape) -> Statement:
        FOR UPDATE OF d""",
             )
         )
-        parts.append(
-            (
-                "ok",
-                """    SELECT EXISTS (SELECT FROM gate)
-           AND (SELECT count(*) FROM fresh) = cardinality({k_id}) AS ok""",
-            )
-        )
-    else:
-        parts.append(("ok", """    SELECT EXISTS (SELECT FROM gate) AS ok"""))
+    parts.append(("ok", "    SELECT " + "\n       AND ".join(conditions) + " AS ok"))
     if shape.sessions:
         parts.append(
             (
