@@ -221,14 +221,23 @@ def prefetch(shape: PrefetchShape) -> Statement:
             )
         )
         out.append("ARRAY(SELECT row(timer_id, goal_id) FROM timers) AS timers")
-    if shape.goals:
+    # The goals the ops name, and every goal of the students whose sessions they name
+    # or open: a device's next taps on another goal can then be judged on known facts
+    # (service.Known) without a read of their own.
+    whose = (["ARRAY(SELECT student_id FROM ses)"] if has_ses else []) + (
+        ["{student_ids}"] if shape.students else []
+    )
+    if shape.goals or whose:
+        which = (["g.id = ANY({goal_ids})"] if shape.goals else []) + (
+            [f"g.student_id = ANY({' || '.join(whose)})"] if whose else []
+        )
         parts.append(
             (
                 "goals",
                 f"""    SELECT g.id, g.student_id, g.measurement, g.rating_max,
            {GOAL_STEPS} AS steps, {GOAL_USABLE} AS usable
       FROM goal g JOIN iep i ON i.id = g.iep_id
-     WHERE g.id = ANY({{goal_ids}}) AND g.school_id = {{school_id}}""",
+     WHERE ({" OR ".join(which)}) AND g.school_id = {{school_id}}""",
             )
         )
         out.append(
