@@ -613,13 +613,13 @@ async def _judge_and_write_known(
     b.device_id = known.device_id
     b.last_seen_at = known.last_seen_at
     b.assume_scope = True
-    b.sessions = {sid: dataclasses.replace(st) for sid, st in known.sessions.items()}
-    b.goals = dict(known.goals)
-    b.students = dict(known.students)
     named = {d.session_id for _, d in decoded if d is not None}
-    b.read_sessions = [
-        (sid, st.review_status, st.closed_at) for sid, st in known.sessions.items() if sid in named
-    ]
+    # Copies of the sessions it names (judging may change its own); the goals and
+    # students are only read.
+    b.sessions = {sid: dataclasses.replace(known.sessions[sid]) for sid in named}
+    b.goals = known.goals
+    b.students = known.students
+    b.read_sessions = [(sid, st.review_status, st.closed_at) for sid, st in b.sessions.items()]
     judged = _judge_new(b, decoded, set())
     last_seq = decoded[-1][0].op.seq
     goal_ids = {g for _, d in decoded if (g := getattr(d, "goal_id", None)) is not None}
@@ -636,11 +636,7 @@ async def _judge_and_write_known(
         ),
         **_columns(
             statements.KNOWN_STUDENT_COLUMNS,
-            sorted(
-                (sid, start)
-                for sid, start in b.students.items()
-                if any(known.sessions[n].student_id == sid for n in named)
-            ),
+            sorted({(st.student_id, known.students[st.student_id]) for st in b.sessions.values()}),
         ),
         **_columns(statements.SCOPE_PAIR_COLUMNS, sorted(set(b.scope_assumed))),
     }
@@ -655,7 +651,10 @@ async def _judge_and_write_known(
         facts=facts,
     ):
         return None
-    _remember(session_hash, b, last_seq)
+    # These ops change no session, goal or student: what was known still is.
+    key = (session_hash, b.client_id)
+    if _known.get(key) is known:
+        _known[key] = dataclasses.replace(known, last_seq=last_seq)
     return [_result(j) for j in judged], None, last_seq
 
 
