@@ -1,15 +1,17 @@
 """The sync engine: register clients, merge a batch of ops exactly once, pull changes.
 
 A batch is merged in two statements. The first reads everything the batch needs: the
-client's row, the ledger entries of its seqs (duplicates are recognised from the
-ledger, sync_op), sessions, goals, permission at each op's recorded time. The new ops
+request's session (sessions.DEFERRED_PATHS), the client's row, the ledger entries of
+its seqs (duplicates are recognised from the ledger, sync_op), sessions, goals,
+permission at each op's recorded time. The new ops
 are then judged in seq order, in Python. The second statement writes their effects,
 the ledger rows and the client's last_seq together, and only if what the judging
 relied on still holds (statements.write's gate: the client's last_seq and the sessions'
 review state, locked); otherwise it writes nothing and the batch is judged again from
 a fresh read. One statement is one transaction, so the batch commits whole or not at
 all, in two round trips; a batch that carries messages runs in an explicit transaction
-instead (they are written by the messages service, each in a savepoint).
+instead (they are written by the messages service, each in a savepoint). A device's
+steady state skips the first statement: see "judging on known facts" below.
 """
 
 from __future__ import annotations
