@@ -17,6 +17,7 @@ from server.auth import scope
 from server.auth.guards import current_user, role_in
 from server.collect.derive import OUTCOMES, PROMPTS
 from server.progress import service as progress
+from server.progress.texts import describe_goal, lang
 from server.review import service
 from server.review.schemas import CorrectForm, DecisionForm, RejectForm
 from server.validation import Id
@@ -210,16 +211,29 @@ async def student_notes(request: Request[Any, Any, Any], student_id: Id) -> Temp
             "student": student,
             "done": DONE.get(request.query_params.get("done", "")),
             "preview": preview,
+            "readers": preview_readers(preview["guardians"]),
             "notes": notes,
-            "describe": progress_texts_describe,
+            "describe": describe_goal,
         },
     )
 
 
-def progress_texts_describe(goal: dict[str, Any]) -> list[str]:
-    from server.progress.texts import describe_goal
+PREVIEW_LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
-    return describe_goal(goal, "en")
+
+def preview_readers(guardians: list[dict[str, Any]]) -> list[tuple[str, str, list[str]]]:
+    """(language, its name, the guardians reading it) for each language the note will be
+    read in, English first; English alone if no guardian is linked yet: the teacher
+    previews exactly what each family will read."""
+    by_language: dict[str, list[str]] = {}
+    for g in guardians:
+        by_language.setdefault(lang(g.get("language")), []).append(str(g["name"]))
+    if not by_language:
+        by_language["en"] = []
+    return [
+        (code, PREVIEW_LANGUAGE_NAMES.get(code, code), by_language[code])
+        for code in sorted(by_language, key=lambda c: (c != "en", c))
+    ]
 
 
 @post("/teacher/review/students/{student_id:int}/notes", guards=REVIEWERS, include_in_schema=False)

@@ -59,6 +59,11 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
         f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE
     ).text
     assert "Practised 3 times in 1 session: 2 correct (67%)." in preview
+    # The teacher previews what each family will read, in each of their languages.
+    assert "What the family will read in English" in preview
+    assert "What the family will read in Spanish (" + abuela.name + ")" in preview
+    assert '<div lang="es">' in preview
+    assert "Practicó 3 veces en 1 sesión: 2 correctas (67 %)." in preview
     r = publish(teacher, classroom, [sid], comment="<script>alert(1)</script> Great effort!")
     assert r.status_code in (302, 303)
     note_id = latest_note(sql, classroom)

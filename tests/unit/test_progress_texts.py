@@ -82,3 +82,21 @@ def test_both_languages_have_every_text() -> None:
     assert set(UI["en"]) == set(UI["es"])
     assert set(HELP["en"]) == set(HELP["es"])
     assert all(UI["es"][k] for k in UI["es"])
+
+
+def test_the_note_preview_is_shown_in_each_guardians_language_english_first() -> None:
+    from server.review.routes import preview_readers
+
+    assert preview_readers([]) == [("en", "English", [])]
+    readers = preview_readers(
+        [
+            {"name": "Abuela", "language": "es"},
+            {"name": "Dad", "language": "en"},
+            {"name": "Tía", "language": "es"},
+            {"name": "Mom", "language": None},  # no choice yet: English
+        ]
+    )
+    assert readers == [
+        ("en", "English", ["Dad", "Mom"]),
+        ("es", "Spanish", ["Abuela", "Tía"]),
+    ]
