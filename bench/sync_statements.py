@@ -152,6 +152,8 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
             "client_id": client_id,
             "now": now,
             "expected_seq": seq,
+            "session_hash": session_hash,
+            "seen_after": now - timedelta(hours=1),
             "last_seq": seq + k,
             "k_id": [session],
             "k_status": ["open"],

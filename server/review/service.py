@@ -238,9 +238,11 @@ async def approve(
         return []
     session_ids = list(dict.fromkeys(session_ids))[:MAX_BULK]
     async with db.transaction() as conn:
+        # Locked in id order, as the sync write locks sessions: no lock cycle with it.
         visible = await conn.fetchval(
-            f"""SELECT count(*) FROM data_session s
-                 WHERE s.id = ANY($4::uuid[]) AND s.school_id = $2 AND {SCOPED}""",
+            f"""SELECT count(*) FROM (SELECT s.id FROM data_session s
+                 WHERE s.id = ANY($4::uuid[]) AND s.school_id = $2 AND {SCOPED}
+                 ORDER BY s.id FOR UPDATE) locked""",
             *_scope_args(user),
             session_ids,
         )

@@ -299,7 +299,8 @@ async def _session(
     if not session_is_live(me):
         raise SessionEnded(exists=True)
     await touch_session(conn, me, session_hash, now)
-    return session_user(me, session_hash), max(me["last_seen_at"], now - LAST_SEEN_RESOLUTION)
+    touched = now - me["last_seen_at"] > LAST_SEEN_RESOLUTION  # as touch_session decides
+    return session_user(me, session_hash), now if touched else me["last_seen_at"]
 
 
 async def sync(
@@ -475,6 +476,7 @@ async def _judge_and_write(
             conn,
             batch,
             judged,
+            session_hash=session_hash,
             expected_seq=expected_seq,
             last_seq=last_seq,
             app_version=req.app_version,
@@ -626,8 +628,6 @@ async def _judge_and_write_known(
     last_seq = decoded[-1][0].op.seq
     goal_ids = {g for _, d in decoded if (g := getattr(d, "goal_id", None)) is not None}
     facts = {
-        "session_hash": session_hash,
-        "seen_after": seen_after(b.now),
         **_columns(
             statements.KNOWN_GOAL_COLUMNS,
             [
@@ -646,6 +646,7 @@ async def _judge_and_write_known(
         conn,
         b,
         judged,
+        session_hash=session_hash,
         expected_seq=known.last_seq,
         last_seq=last_seq,
         app_version=req.app_version,
@@ -726,6 +727,9 @@ async def _prefetch(
         if isinstance(data, SessionOpen):
             student_ids.add(data.student_id)
             opened.setdefault(data.session_id, data.student_id)
+            # Read too, if it exists: opened again (a re-sent op under a new id) or an
+            # id already taken is then judged, not left to the primary key.
+            session_ids.add(data.session_id)
             stu, sess = data.student_id, None
             if data.service_id is not None:
                 service_ids.add(data.service_id)
@@ -833,7 +837,9 @@ def _judge_new(b: Batch, new_ops: list[tuple[Judged, Any]], used_ids: set[UUID])
     """Judge the new ops in seq order against the batch's evolving state."""
     out: list[Judged] = []
     for j, data in new_ops:
-        if j.outcome == "applied" and j.op.op_id in used_ids:
+        if j.op.op_id in used_ids:
+            # Whatever else is wrong with it (a refusal at decoding too): its ledger row
+            # must not claim the op id another op holds.
             _reject(j, "op_id_conflict", "This op id was already used by another op.")
         if j.outcome == "applied" and data is not None:
             try:
@@ -1080,6 +1086,7 @@ async def _write(
     b: Batch,
     judged: list[Judged],
     *,
+    session_hash: bytes,
     expected_seq: int,
     last_seq: int,
     app_version: str,
@@ -1134,6 +1141,8 @@ async def _write(
         "client_id": b.client_id,
         "now": b.now,
         "expected_seq": expected_seq,
+        "session_hash": session_hash,
+        "seen_after": seen_after(b.now),
         "last_seq": last_seq,
         "app_version": app_version,
         "role": user.role,

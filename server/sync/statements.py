@@ -486,13 +486,17 @@ def write(shape: WriteShape) -> Statement:
     conditions = ["EXISTS (SELECT FROM gate)"]
     if shape.read_sessions:
         conditions.append("(SELECT count(*) FROM fresh) = cardinality({k_id})")
-    if shape.facts:
-        conditions += [
-            # The session is this user's and may act (the one rule: sessions.SESSION_LIVE).
-            f"""EXISTS (SELECT FROM {auth.SESSION_FROM.replace(chr(10), chr(10) + "                   ")}
+    # The session is still this user's and may still act (the one rule:
+    # sessions.SESSION_LIVE): a logout or a revocation that committed after the read
+    # stops the write too.
+    conditions.append(
+        f"""EXISTS (SELECT FROM {auth.SESSION_FROM.replace(chr(10), chr(10) + "                   ")}
                     WHERE s.id_hash = {{session_hash}} AND s.user_id = {{user_id}}
                       AND s.school_id = {{school_id}} AND s.role = {{role}}
-                      AND {auth.SESSION_LIVE})""",
+                      AND {auth.SESSION_LIVE})"""
+    )
+    if shape.facts:
+        conditions += [
             # The client is this user's.
             """EXISTS (SELECT FROM sync_client c WHERE c.client_id = {client_id}
                        AND c.user_id = {user_id} AND c.school_id = {school_id})""",

@@ -618,3 +618,38 @@ def test_sync_writes_and_refusals_are_audited(
     assert retry.status_code == 200
     assert statuses(retry.json()) == ["duplicate"] * 5
     assert audit_rows() == rows
+
+
+def test_a_reused_op_id_on_a_refused_op_or_a_reopened_session_never_wedges_the_queue(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    """Two batches that used to hit a unique key on every retry (a 500 forever, the
+    client stuck): an op refused at decoding that reuses a processed op's id, and a
+    second `session.open` of an existing session under a new op id."""
+    dev = aide_device
+    st = classroom.student
+    sid = open_session(dev, st.id)
+    tap = dev.op("tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1})
+    dev.sync()
+    # A new seq reusing the applied tap's op id, with a time far in the future.
+    reused = dev.op(
+        "tally.add",
+        {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1},
+        at=datetime.now(UTC) + timedelta(days=3),
+    )
+    reused["op_id"] = tap["op_id"]
+    out = dev.sync()
+    assert [(r["status"], r["code"]) for r in out["results"]] == [("rejected", "op_id_conflict")]
+    # The same session opened again under a new op id: nothing changes; for another
+    # student (not this aide's): refused. Neither blocks what follows.
+    dev.op("session.open", {"session_id": sid, "student_id": st.id})
+    dev.op("session.open", {"session_id": sid, "student_id": classroom.other.id})
+    dev.op("tally.add", {"session_id": sid, "goal_id": st.goals["frequency"], "delta": 1})
+    out = dev.sync()
+    assert [(r["status"], r["code"]) for r in out["results"]] == [
+        ("applied", None),
+        ("rejected", "forbidden"),
+        ("applied", None),
+    ]
+    assert counts(sql, sid)["tally"] == 2
+    assert not dev.outbox

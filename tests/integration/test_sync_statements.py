@@ -9,7 +9,7 @@ import itertools
 import re
 import uuid
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -77,6 +77,7 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
 
 def _tally_write(
     *,
+    session_hash: bytes,
     school_id: int,
     user_id: int,
     client_id: uuid.UUID,
@@ -94,6 +95,8 @@ def _tally_write(
         "device_id": None,
         "client_id": client_id,
         "now": now,
+        "session_hash": session_hash,
+        "seen_after": now - timedelta(hours=1),
         "expected_seq": expected_seq,
         "last_seq": expected_seq + 1,
         "app_version": "test",
@@ -127,12 +130,21 @@ def _tally_write(
 def test_the_write_writes_nothing_unless_what_the_batch_was_judged_against_holds(
     database_url: str, factory: Factory, sql: psycopg.Connection[Any]
 ) -> None:
-    """The gate: the client's last_seq as read, the client itself, and each session's
-    review state as read. Any of them changed → `UPDATE 0` and no row anywhere."""
+    """The gate: the client's last_seq as read, the client itself, each session's review
+    state as read, and the request's session still live. Any of them changed →
+    `UPDATE 0` and no row anywhere."""
     student = factory.student("Gate")
     aide = factory.user("aide")
     factory.assign(aide, student)
     client_id, session_id = uuid.uuid4(), uuid.uuid4()
+    session_hash, ended_hash = uuid.uuid4().bytes * 2, uuid.uuid4().bytes * 2
+    for h, expires in ((session_hash, "1 day"), (ended_hash, "-1 second")):
+        sql.execute(
+            """INSERT INTO auth_session (id_hash, user_id, school_id, role, created_at,
+                                         last_seen_at, expires_at)
+               VALUES (%s, %s, %s, 'aide', now(), now(), now() + %s::interval)""",
+            (h, aide.id, factory.school_id, expires),
+        )
     sql.execute(
         "INSERT INTO sync_client (client_id, school_id, user_id, last_seq) VALUES (%s, %s, %s, 5)",
         (client_id, factory.school_id, aide.id),
@@ -163,13 +175,15 @@ def test_the_write_writes_nothing_unless_what_the_batch_was_judged_against_holds
         conn = await asyncpg.connect(database_url)
         try:
             out = []
-            for client, seq, state in (
-                (client_id, 4, "open"),  # another request of the client moved last_seq
-                (uuid.uuid4(), 5, "open"),  # no such client
-                (client_id, 5, "approved"),  # the session's review state changed
-                (client_id, 5, "open"),  # all as read: written
+            for client, seq, state, h in (
+                (client_id, 4, "open", session_hash),  # another request moved last_seq
+                (uuid.uuid4(), 5, "open", session_hash),  # no such client
+                (client_id, 5, "approved", session_hash),  # the review state changed
+                (client_id, 5, "open", ended_hash),  # the session ended since the read
+                (client_id, 5, "open", session_hash),  # all as read: written
             ):
                 st, args = _tally_write(
+                    session_hash=h,
                     client_id=client,
                     expected_seq=seq,
                     session=(session_id, state, None),
@@ -182,6 +196,6 @@ def test_the_write_writes_nothing_unless_what_the_batch_was_judged_against_holds
 
     before = rows()
     statuses = asyncio.run(run())
-    assert statuses == ["UPDATE 0", "UPDATE 0", "UPDATE 0", "UPDATE 1"]
+    assert statuses == ["UPDATE 0", "UPDATE 0", "UPDATE 0", "UPDATE 0", "UPDATE 1"]
     assert before == (0, 0, 5)
     assert rows() == (1, 1, 6)
