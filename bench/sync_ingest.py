@@ -26,7 +26,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -569,55 +568,44 @@ def _main() -> None:
         serve_hello(args.port, args.workers)
         return
 
-    from server import db
-    from tests.support.servers import create_database, drop_database, free_port, migrate
+    from tests.support.servers import bench_database, free_port
 
-    embedded = None
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url:
-        embedded = db.EmbeddedPostgres(
-            Path(tempfile.mkdtemp(prefix="tandem-bench-")) / "pgdata", delete_on_stop=True
-        )
-        server_url = embedded.server_url
-    url = create_database(server_url, prefix="tandem_bench")
     procs: list[subprocess.Popen[bytes]] = []
-    try:
-        migrate(url)
-        school = setup_school(url)
-        env = {
-            "DATABASE_URL": url,
-            "TANDEM_SECURE_COOKIES": "0",
-            "TANDEM_WORKER_IN_PROCESS": "0",
-            "TANDEM_LOGIN_LIMIT_ADDRESS": "1000000",
-        }
-        port, hello_port = free_port(), free_port()
-        extra = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
-        workers = ["--workers", str(args.workers)]
-        procs.append(spawn("--serve-app", port, env, extra + workers))
-        procs.append(spawn("--serve-hello", hello_port, {}, workers))
-        result = asyncio.run(
-            measure(
-                f"http://127.0.0.1:{port}",
-                f"http://127.0.0.1:{hello_port}",
-                url,
-                school,
-                args.runs,
-                args.workers,
-                CpuMeter(procs[0].pid, procs[1].pid),
+    with bench_database() as url:
+        try:
+            school = setup_school(url)
+            env = {
+                "DATABASE_URL": url,
+                "TANDEM_SECURE_COOKIES": "0",
+                "TANDEM_WORKER_IN_PROCESS": "0",
+                "TANDEM_LOGIN_LIMIT_ADDRESS": "1000000",
+            }
+            port, hello_port = free_port(), free_port()
+            extra = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
+            workers = ["--workers", str(args.workers)]
+            procs.append(spawn("--serve-app", port, env, extra + workers))
+            procs.append(spawn("--serve-hello", hello_port, {}, workers))
+            result = asyncio.run(
+                measure(
+                    f"http://127.0.0.1:{port}",
+                    f"http://127.0.0.1:{hello_port}",
+                    url,
+                    school,
+                    args.runs,
+                    args.workers,
+                    CpuMeter(procs[0].pid, procs[1].pid),
+                )
             )
-        )
-    finally:
-        for p in procs:
-            # SIGINT, not SIGTERM: uvicorn re-raises the signal after shutdown, and only
-            # SIGINT (KeyboardInterrupt) lets the profiler's `finally` write its file.
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        drop_database(url)
-        if embedded is not None:
-            embedded.stop()
+        finally:
+            for p in procs:
+                # SIGINT, not SIGTERM: uvicorn re-raises the signal after shutdown, and
+                # only SIGINT (KeyboardInterrupt) lets the profiler's `finally` write its
+                # file.
+                p.send_signal(signal.SIGINT)
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
     print(json.dumps(result), flush=True)
 
 

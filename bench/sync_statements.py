@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -45,6 +44,7 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
 
     from server.db import SYNC_SERVER_SETTINGS
     from server.sync import statements
+    from tests.support.sync_rows import TALLY_WRITE, tally_write_values
 
     conn = await asyncpg.connect(url, server_settings=SYNC_SERVER_SETTINGS)
     pid = await conn.fetchval("SELECT pg_backend_pid()")
@@ -109,16 +109,7 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
             scope=True,
         )
     )
-    write = statements.write(
-        statements.WriteShape(
-            sessions=False,
-            observations=True,
-            closes=False,
-            audit=True,
-            read_sessions=True,
-            denied=False,
-        )
-    )
+    write = statements.write(TALLY_WRITE)
 
     def prefetch_args(k: int) -> list[Any]:
         now = datetime.now(UTC)
@@ -143,36 +134,19 @@ async def measure(url: str, ids: dict[str, Any], rounds: int, n: int) -> dict[st
         )
 
     def write_args(k: int) -> list[Any]:
-        now = datetime.now(UTC)
-        ops = [uuid.uuid4() for _ in range(k)]
-        values: dict[str, Any] = {
-            "school_id": school,
-            "user_id": aide,
-            "device_id": None,
-            "client_id": client_id,
-            "now": now,
-            "expected_seq": seq,
-            "session_hash": session_hash,
-            "seen_after": now - timedelta(hours=1),
-            "last_seq": seq + k,
-            "k_id": [session],
-            "k_status": ["open"],
-            "k_closed": [],
-            "denied_detail": None,
-            "app_version": "bench",
-            "role": "aide",
-            "request_id": "bench",
-            "a_student": [student],
-            "a_count": [k],
-        }
-        # As service._columns sends them: a repeating value once, an all-NULL column empty.
-        observation = [ops, [student], [session], [goal], ["tally"]]
-        observation += [[], [], [1], [], [], [], [], [], ["applied"], [now] * k, [now] * k]
-        ledger = [list(range(seq + 1, seq + k + 1)), ops, ["tally.add"], [b"\0" * 32] * k]
-        ledger += [["applied"], [], [], [now] * k, [now] * k]
-        values.update(zip(statements.OBSERVATION_COLUMNS, observation, strict=True))
-        values.update(zip(statements.LEDGER_COLUMNS, ledger, strict=True))
-        return write.args(values)
+        return write.args(
+            tally_write_values(
+                k=k,
+                session_hash=session_hash,
+                school_id=school,
+                user_id=aide,
+                client_id=client_id,
+                expected_seq=seq,
+                session=(session, "open", None),
+                student_id=student,
+                goal_id=goal,
+            )
+        )
 
     async def transaction(step: int, k: int) -> None:
         nonlocal seq
@@ -213,20 +187,10 @@ def main() -> None:
 
     import psycopg
 
-    from server import db
     from tests.support.factories import Factory
-    from tests.support.servers import create_database, drop_database, migrate
+    from tests.support.servers import bench_database
 
-    embedded = None
-    server_url = os.environ.get("DATABASE_URL")
-    if not server_url:
-        embedded = db.EmbeddedPostgres(
-            Path(tempfile.mkdtemp(prefix="tandem-bench-")) / "pgdata", delete_on_stop=True
-        )
-        server_url = embedded.server_url
-    url = create_database(server_url, prefix="tandem_bench")
-    try:
-        migrate(url)
+    with bench_database() as url:
         with psycopg.connect(url, autocommit=True) as sql:
             f = Factory(sql)
             student = f.student("Bench")
@@ -248,10 +212,6 @@ def main() -> None:
         t0 = time.perf_counter()
         result = asyncio.run(measure(url, ids, args.rounds, args.n))
         result["seconds"] = round(time.perf_counter() - t0, 1)
-    finally:
-        drop_database(url)
-        if embedded is not None:
-            embedded.stop()
     print(json.dumps(result), flush=True)
 
 

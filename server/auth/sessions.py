@@ -155,14 +155,18 @@ async def end_session(conn: Any, h: bytes) -> None:
     await conn.execute("DELETE FROM auth_session WHERE id_hash = $1", h)
 
 
-async def touch_session(conn: Any, row: Any, h: bytes, now: datetime) -> None:
-    """Record activity, at most once a minute (the idle timeout counts from it)."""
-    if now - row["last_seen_at"] > LAST_SEEN_RESOLUTION:
-        await conn.execute("UPDATE auth_session SET last_seen_at = $2 WHERE id_hash = $1", h, now)
-        if row["device_id"] is not None:
-            await conn.execute(
-                "UPDATE device SET last_seen_at = $2 WHERE id = $1", row["device_id"], now
-            )
+async def touch_session(conn: Any, row: Any, h: bytes, now: datetime) -> datetime:
+    """Record activity, at most once a minute (the idle timeout counts from it); returns
+    when the session was last seen, as stored now."""
+    if now - row["last_seen_at"] <= LAST_SEEN_RESOLUTION:
+        last_seen: datetime = row["last_seen_at"]
+        return last_seen
+    await conn.execute("UPDATE auth_session SET last_seen_at = $2 WHERE id_hash = $1", h, now)
+    if row["device_id"] is not None:
+        await conn.execute(
+            "UPDATE device SET last_seen_at = $2 WHERE id = $1", row["device_id"], now
+        )
+    return now
 
 
 async def resolve_session(token: str) -> CurrentUser | None:

@@ -298,9 +298,8 @@ async def _session(
     now = datetime.now(UTC)
     if not session_is_live(me):
         raise SessionEnded(exists=True)
-    await touch_session(conn, me, session_hash, now)
-    touched = now - me["last_seen_at"] > LAST_SEEN_RESOLUTION  # as touch_session decides
-    return session_user(me, session_hash), now if touched else me["last_seen_at"]
+    last_seen = await touch_session(conn, me, session_hash, now)
+    return session_user(me, session_hash), last_seen
 
 
 async def sync(

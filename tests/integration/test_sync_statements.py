@@ -9,7 +9,6 @@ import itertools
 import re
 import uuid
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import asyncpg
@@ -18,6 +17,7 @@ import psycopg
 from server.auth.sessions import SESSION_FIELDS
 from server.sync import statements
 from tests.support.factories import Factory
+from tests.support.sync_rows import TALLY_WRITE, tally_write_values
 
 T = TypeVar("T")
 
@@ -75,56 +75,10 @@ def test_every_shape_prepares_against_the_schema(database_url: str) -> None:
     asyncio.run(check())
 
 
-def _tally_write(
-    *,
-    session_hash: bytes,
-    school_id: int,
-    user_id: int,
-    client_id: uuid.UUID,
-    expected_seq: int,
-    session: tuple[uuid.UUID, str, datetime | None],
-    student_id: int,
-    goal_id: int,
-) -> tuple[str, list[Any]]:
+def _tally_write(**facts: Any) -> tuple[str, list[Any]]:
     """The write statement of a one-tally batch judged against `session` as read."""
-    now = datetime.now(UTC)
-    op_id = uuid.uuid4()
-    values: dict[str, Any] = {
-        "school_id": school_id,
-        "user_id": user_id,
-        "device_id": None,
-        "client_id": client_id,
-        "now": now,
-        "session_hash": session_hash,
-        "seen_after": now - timedelta(hours=1),
-        "expected_seq": expected_seq,
-        "last_seq": expected_seq + 1,
-        "app_version": "test",
-        "role": "aide",
-        "request_id": None,
-        "a_student": [student_id],
-        "a_count": [1],
-        "k_id": [session[0]],
-        "k_status": [session[1]],
-        "k_closed": [session[2]],
-    }
-    observation = [[op_id], [student_id], [session[0]], [goal_id], ["tally"], [], [], [1]]
-    observation += [[], [], [], [], [], ["applied"], [now], [now]]
-    ledger = [[expected_seq + 1], [op_id], ["tally.add"], [b"\0" * 32], ["applied"], [], []]
-    ledger += [[now], [now]]
-    values.update(zip(statements.OBSERVATION_COLUMNS, observation, strict=True))
-    values.update(zip(statements.LEDGER_COLUMNS, ledger, strict=True))
-    st = statements.write(
-        statements.WriteShape(
-            sessions=False,
-            observations=True,
-            closes=False,
-            audit=True,
-            read_sessions=True,
-            denied=False,
-        )
-    )
-    return st.sql, st.args(values)
+    st = statements.write(TALLY_WRITE)
+    return st.sql, st.args(tally_write_values(k=1, **facts))
 
 
 def test_the_write_writes_nothing_unless_what_the_batch_was_judged_against_holds(

@@ -4,13 +4,16 @@ databases on it, and the app itself as a uvicorn subprocess on a free port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -47,6 +50,29 @@ def drop_database(url: str) -> None:
 
 def migrate(url: str) -> None:
     run_cli(["migrate"], {"DATABASE_URL": url})
+
+
+@contextlib.contextmanager
+def bench_database(prefix: str = "tandem_bench") -> Iterator[str]:
+    """A fresh, migrated database for a benchmark, on DATABASE_URL's server or on an
+    embedded one started here; dropped afterwards (and the embedded server stopped)."""
+    embedded = None
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        embedded = db.EmbeddedPostgres(
+            Path(tempfile.mkdtemp(prefix="tandem-bench-")) / "pgdata", delete_on_stop=True
+        )
+        server_url = embedded.server_url
+    try:
+        url = create_database(server_url, prefix=prefix)
+        try:
+            migrate(url)
+            yield url
+        finally:
+            drop_database(url)
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 120) -> str:
