@@ -5,7 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from server.audit.tables import AuditLog
-from server.auth.tables import AccountLink, AppSecret, AuthSession, Device, RateLimit
+from server.auth.tables import AccountLink, AccountNotice, AppSecret, AuthSession, Device, RateLimit
 from server.collect.tables import DataSession, Observation
 from server.iep.tables import Accommodation, Goal, Iep, Objective, Service
 from server.messages.tables import Message, MessageDraft, MessageRead, MessageThread
@@ -36,6 +36,7 @@ TABLES = [
     AuthSession,
     RateLimit,
     AccountLink,
+    AccountNotice,
     AppSecret,
     Iep,
     Goal,

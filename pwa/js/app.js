@@ -330,6 +330,11 @@ function applyChrome() {
   document.querySelector('#update-banner span').textContent = t('updateReady');
   document.querySelector('#update-banner button').textContent = t('updateNow');
   document.getElementById('who').textContent = app.user.name || '';
+  // A password link was made for this account, or used: its holder must hear of it.
+  const account = document.getElementById('account-banner');
+  account.querySelector('span').textContent = t('accountNews');
+  account.querySelector('a').textContent = t('accountNewsLink');
+  account.hidden = !app.user.notice_pending;
   document.getElementById('logout').addEventListener('click', logout);
   document.getElementById('sync-status').addEventListener('click', () => scheduleFlush(0));
   document.getElementById('notices').addEventListener('click', async (e) => {

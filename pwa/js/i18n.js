@@ -37,6 +37,8 @@ const STRINGS = {
     logoutSyncing: 'Sending your entries before logging out…',
     unknownUser: 'Log in to use Tandem.',
     login: 'Log in',
+    accountNews: 'There is news about the security of your account.',
+    accountNewsLink: 'See what happened',
   },
   es: {
     students: 'Estudiantes',
@@ -75,6 +77,8 @@ const STRINGS = {
     logoutSyncing: 'Enviando sus registros antes de cerrar sesión…',
     unknownUser: 'Inicie sesión para usar Tandem.',
     login: 'Iniciar sesión',
+    accountNews: 'Hay novedades sobre la seguridad de su cuenta.',
+    accountNewsLink: 'Ver qué pasó',
   },
 };
 

@@ -8,9 +8,17 @@ on settings.base_url: never on the Host header of the request that made it.
 Who may make which link:
 - an admin: staff invitations (admin, teacher, provider, aide), parent invitations for
   any student of the school, reset links for anyone in the school;
-- a teacher: parent invitations and parent reset links, only for students in their scope;
+- a teacher: parent invitations for students in their scope, and reset links for a parent
+  only if *every* child of that parent (in any school, any caseload) is in the teacher's
+  scope and the account holds no other role: a reset link is the whole account, so a
+  teacher who shares one child with another teacher must not be able to take over the
+  parent and read the other child (only an admin may then);
 - nobody else.
-A parent invitation never restores a revoked guardianship (court orders).
+A parent invitation never restores a revoked guardianship (court orders), and never sets
+or changes an existing account's password: its holder must prove the password they have.
+The holder of an account hears in the app (auth/notices.py), and by mail where mail is
+configured, when a reset link is made for them and when one is used; using a reset link
+voids every other unused reset link of that account.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_410_GONE
 
 from server import db, mail
 from server.audit import service as audit
-from server.auth import ratelimit, scope
+from server.auth import notices, ratelimit, scope
 from server.auth.passwords import hash_password, verify_password
 from server.auth.sessions import CurrentUser, new_token, token_hash
 from server.settings import get_settings
@@ -39,6 +47,25 @@ REVOKED_GUARDIAN = (
     "This person's access to this student was revoked; an invitation cannot restore it."
 )
 LINK_GONE = "This link has expired or was already used. Ask for a new one."
+NOT_ALL_CHILDREN = (
+    "This parent also has a child outside your caseload, so only a school admin can make "
+    "a password link for them."
+)
+
+# Whether a teacher ($2, school $3) may make a reset link for parent $1: the account is a
+# parent's and nothing else, it has at least one child, and every child it is (or will be)
+# a guardian of, revoked guardianships aside, is in the teacher's scope now.
+_TEACHER_MAY_RESET = """
+SELECT NOT EXISTS (SELECT 1 FROM membership WHERE user_id = $1 AND role <> 'parent')
+   AND EXISTS (SELECT 1 FROM guardianship g
+                WHERE g.parent_id = $1 AND NOT g.revoked
+                  AND (g.ends_at IS NULL OR now() < g.ends_at))
+   AND NOT EXISTS (
+         SELECT 1 FROM guardianship g
+          WHERE g.parent_id = $1 AND NOT g.revoked
+            AND (g.ends_at IS NULL OR now() < g.ends_at)
+            AND g.student_id NOT IN (
+                  SELECT student_id FROM tandem_student_scope($2, $3, 'teacher', now())))"""
 
 
 class Conflict(HTTPException):
@@ -248,10 +275,12 @@ async def create_reset(
     actor: CurrentUser, user_id: int, *, request_id: str | None = None
 ) -> CreatedLink:
     """A password-reset link for `user_id`: an admin for anyone in the school, a teacher for
-    the parents of students in their scope. Anyone else in the school is a 404."""
+    a parent all of whose children are in their scope (see the module docstring). Someone
+    the actor does not look after is a 404; a parent the teacher sees but may not reset
+    is a 403 with the reason, audited."""
     if actor.role not in ("admin", "teacher"):
         raise PermissionDeniedException("Your role cannot make reset links.")
-    async with db.transaction() as conn:
+    async with db.connection() as conn:
         target = await conn.fetchrow(
             """SELECT u.id, u.email, u.name, m.role FROM app_user u
                  JOIN membership m ON m.user_id = u.id AND m.school_id = $2
@@ -259,10 +288,11 @@ async def create_reset(
             user_id,
             actor.school_id,
         )
-        allowed = target is not None
-        if allowed and actor.role == "teacher":
+        visible = target is not None
+        if visible and actor.role == "teacher":
             assert target is not None
-            allowed = target["role"] == "parent" and bool(
+            # The teacher sees the parent when one child is in the caseload ...
+            visible = target["role"] == "parent" and bool(
                 await conn.fetchval(
                     """SELECT EXISTS (
                          SELECT 1 FROM guardianship g
@@ -275,8 +305,23 @@ async def create_reset(
                     actor.school_id,
                 )
             )
-        if not allowed or target is None:
+        if not visible or target is None:
             raise NotFoundException("No such person among the people you look after.")
+        # ... and may make the link only when every child of the parent is theirs.
+        if actor.role == "teacher" and not await conn.fetchval(
+            _TEACHER_MAY_RESET, user_id, actor.id, actor.school_id
+        ):
+            await audit.record(
+                actor,
+                action="reset_link_refused",
+                record_type="user",
+                record_id=user_id,
+                request_id=request_id,
+                detail={"reason": "child_outside_scope"},
+                conn=conn,
+            )
+            raise PermissionDeniedException(NOT_ALL_CHILDREN)
+    async with db.transaction() as conn:
         link_id, token, expires_at = await _insert_link(
             conn,
             school_id=actor.school_id,
@@ -296,6 +341,13 @@ async def create_reset(
             request_id=request_id,
             detail={"user_id": user_id},
             conn=conn,
+        )
+        await notices.record(
+            conn,
+            user_id=user_id,
+            school_id=actor.school_id,
+            kind="reset_link_made",
+            actor_id=actor.id,
         )
         school_name = await conn.fetchval("SELECT name FROM school WHERE id = $1", actor.school_id)
     url = link_url("reset", token)
@@ -454,6 +506,10 @@ async def accept_invite(token: str, *, name: str, password: str) -> Accepted:
             )
             role = str(link["role"])
         else:
+            if new_hash is not None:
+                # The account was made after this link was opened: its password was never
+                # proved here, so the link cannot sign anyone in to it (nor change it).
+                raise LinkGone(detail=LINK_GONE)
             if not user["is_active"]:
                 raise PermissionDeniedException("This account is deactivated.")
             user_id = user["id"]
@@ -528,15 +584,35 @@ async def accept_reset(token: str, *, password: str) -> Accepted:
             link["school_id"],
         )
         await conn.execute("DELETE FROM auth_session WHERE user_id = $1", link["user_id"])
+        # Every other reset link of the account dies with this one: an older link, made
+        # by someone else or leaked, must not set the password again afterwards.
+        voided = await conn.fetch(
+            """UPDATE account_link SET used_at = now()
+                WHERE kind = 'reset' AND user_id = $1 AND used_at IS NULL AND id <> $2
+            RETURNING id""",
+            link["user_id"],
+            link["id"],
+        )
         await audit.record(
             None,
             action="password_reset",
             record_type="user",
             record_id=link["user_id"],
             school_id=link["school_id"],
-            detail={"link_id": link["id"]},
+            detail={"link_id": link["id"], "voided_links": [r["id"] for r in voided]},
             conn=conn,
         )
+        await notices.record(
+            conn,
+            user_id=int(link["user_id"]),
+            school_id=int(link["school_id"]),
+            kind="password_reset",
+            actor_id=link["created_by"],
+        )
+        school_name = await conn.fetchval(
+            "SELECT name FROM school WHERE id = $1", link["school_id"]
+        )
+    await notices.mail_password_changed(str(link["email"]), str(school_name))
     return Accepted(user_id=int(link["user_id"]), school_id=int(link["school_id"]), role=str(role))
 
 
@@ -563,6 +639,15 @@ async def families(actor: CurrentUser, *, request_id: str | None = None) -> list
             actor.school_id,
             actor.role,
         )
+        # Which parents this actor may make a password link for (the families page offers
+        # the button only there; create_reset judges again).
+        may_reset = {r["parent_id"] for r in rows if r["parent_id"] is not None}
+        if actor.role == "teacher":
+            may_reset = {
+                p
+                for p in may_reset
+                if await conn.fetchval(_TEACHER_MAY_RESET, p, actor.id, actor.school_id)
+            }
         await audit.record(
             actor,
             action="list",
@@ -586,6 +671,7 @@ async def families(actor: CurrentUser, *, request_id: str | None = None) -> list
                     "name": r["name"],
                     "email": r["email"],
                     "relationship": r["relationship"],
+                    "may_reset": r["parent_id"] in may_reset,
                 }
             )
     return list(out.values())

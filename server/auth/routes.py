@@ -12,7 +12,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
-from server.auth import invite_routes, service
+from server.auth import account_routes, invite_routes, service
 from server.auth.cookies import login_cookies
 from server.auth.guards import authenticated, current_user, role_in
 from server.auth.ratelimit import RateLimited
@@ -147,6 +147,7 @@ async def me(request: Request[Any, Any, Any]) -> Me:
         timezone=u.timezone,
         device_id=u.device_id,
         home=service.HOME_BY_ROLE[u.role],
+        notice_pending=u.notice_pending,
     )
 
 
@@ -181,4 +182,5 @@ ROUTES = [
     root,
     healthz,
     *invite_routes.ROUTES,
+    *account_routes.ROUTES,
 ]

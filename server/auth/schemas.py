@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -42,6 +43,17 @@ class Me(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     device_id: int | None
     home: str
+    # Something happened to the account (a password link made, the password changed)
+    # that the holder has not seen yet: the app shows it (GET /api/account/notices).
+    notice_pending: bool = False
+
+
+class AccountNoticeOut(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    kind: str
+    at: datetime
+    text: str
+    seen: bool
 
 
 # Invitations and resets

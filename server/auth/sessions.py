@@ -34,6 +34,8 @@ class CurrentUser(msgspec.Struct, frozen=True, kw_only=True):
     timezone: str
     device_id: int | None
     session_hash: bytes
+    # Something happened to the account that its holder has not yet seen (auth/notices.py).
+    notice_pending: bool = False
 
 
 def token_hash(token: str) -> bytes:
@@ -105,7 +107,7 @@ SESSION_LIVE = (
 # The columns a session resolves to, and where they come from: shared with the sync
 # engine, which resolves the session inside its first statement (DEFERRED_PATHS).
 SESSION_COLUMNS = f"""s.user_id, s.school_id, s.role, s.device_id, s.last_seen_at, s.expires_at,
-       u.name, u.email, u.language, u.timezone, u.is_active,
+       u.name, u.email, u.language, u.timezone, u.is_active, u.notice_pending,
        d.revoked_at AS device_revoked_at, ({SESSION_LIVE}) AS live"""
 SESSION_FIELDS = (
     "user_id",
@@ -119,6 +121,7 @@ SESSION_FIELDS = (
     "language",
     "timezone",
     "is_active",
+    "notice_pending",
     "device_revoked_at",
     "live",
 )
@@ -148,6 +151,7 @@ def session_user(row: Any, h: bytes) -> CurrentUser:
         timezone=row["timezone"],
         device_id=row["device_id"],
         session_hash=h,
+        notice_pending=row["notice_pending"],
     )
 
 

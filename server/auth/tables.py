@@ -54,3 +54,15 @@ class AppSecret(Table, tablename="app_secret"):
     name = Text(primary_key=True)
     value = Text()
     created_at = Timestamptz()
+
+
+class AccountNotice(Table, tablename="account_notice"):
+    """Something that happened to a person's account that they hear about in the app."""
+
+    id = BigSerial(primary_key=True)
+    user_id = BigInt()
+    school_id = BigInt()
+    kind = Text()
+    actor_id = BigInt(null=True, default=None)
+    at = Timestamptz()
+    seen_at = Timestamptz(null=True, default=None)

@@ -31,6 +31,7 @@ class AppUser(Table, tablename="app_user"):
     quiet_end = Time(null=True, default=None)
     is_active = Boolean(default=True)
     created_at = Timestamptz()
+    notice_pending = Boolean(default=False)
 
 
 class Membership(Table, tablename="membership"):

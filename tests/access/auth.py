@@ -131,6 +131,25 @@ ENTRIES = [
         html=True,
     ),
     Entry("GET", "/healthz", lambda c, s: Req("/healthz"), scoped=False, anonymous=200),
+    # The person's own account: every role, about nobody else.
+    Entry(
+        "GET",
+        "/account",
+        lambda c, s: Req("/account"),
+        scoped=False,
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
+    Entry(
+        "POST",
+        "/account/notices/seen",
+        lambda c, s: Req("/account/notices/seen", data={"_csrf_token": "form"}),
+        scoped=False,
+        ok=PAGE_REDIRECT,
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
+    Entry("GET", "/api/account/notices", lambda c, s: Req("/api/account/notices"), scoped=False),
     Entry("POST", "/api/invites", _parent_invite, roles=("admin", "teacher"), ok=201),
     Entry("POST", "/api/reset-links", _reset_link, roles=("admin", "teacher"), ok=201),
     Entry(

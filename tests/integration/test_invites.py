@@ -5,15 +5,11 @@ header), other sessions ending on reset, mail when SMTP is set, the per-address 
 from __future__ import annotations
 
 import re
-import socketserver
-import threading
 import uuid
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-import pytest
 
 from tests.support.client import ApiClient
 from tests.support.factories import Classroom, Factory
@@ -430,68 +426,6 @@ def test_reset_for_a_parent_whose_guardianship_was_revoked_is_refused_to_the_tea
     factory.guardian(barred, classroom.student, revoked=True)
     teacher = client_for(classroom.teacher)
     assert teacher.post("/api/reset-links", json={"user_id": barred.id}).status_code == 404
-
-
-# ---------------------------------------------------------------------------------------
-# A second app server: a low per-address login limit, and SMTP pointed at a local sink.
-
-
-class _SmtpSink(socketserver.StreamRequestHandler):
-    """Just enough SMTP to receive one message per connection."""
-
-    received: list[str]
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 sink ESMTP\r\n")
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            verb = line[:4].upper()
-            if verb in (b"EHLO", b"HELO"):
-                self.wfile.write(b"250 sink\r\n")
-            elif verb == b"DATA":
-                self.wfile.write(b"354 go on\r\n")
-                chunks = []
-                while True:
-                    data = self.rfile.readline()
-                    if data in (b".\r\n", b""):
-                        break
-                    chunks.append(data.decode("utf-8", "replace"))
-                type(self).received.append("".join(chunks))
-                self.wfile.write(b"250 queued\r\n")
-            elif verb == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture(scope="module")
-def smtp_sink() -> Iterator[tuple[int, list[str]]]:
-    received: list[str] = []
-    handler = type("Sink", (_SmtpSink,), {"received": received})
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], received
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def strict_server(database_url: str, smtp_sink: tuple[int, list[str]]) -> Iterator[AppServer]:
-    server = AppServer(
-        database_url,
-        extra_env={
-            "TANDEM_LOGIN_LIMIT_ADDRESS": "4",
-            "TANDEM_SMTP_URL": f"smtp://127.0.0.1:{smtp_sink[0]}",
-            "TANDEM_MAIL_FROM": "tandem@school.example",
-        },
-    ).start()
-    yield server
-    server.stop()
 
 
 ADDRESS_KEY = "login:address:127.0.0.1"
