@@ -75,10 +75,8 @@ async def parent_note(request: Request[Any, Any, Any], note_id: Id) -> Template:
     )
     note = await service.read_note(user, note_id)
     context = await _context(request, note=note)
-    language = context["lang"]
-    context["goals"] = [
-        {**g, "lines": describe_goal(g, language)} for g in note["summary"].get("goals", [])
-    ]
+    # The words the teacher approved, in this reader's language (progress/compose.py).
+    context["text"] = note["texts"][context["lang"]]
     return Template(template_name="parent/note.html.j2", context=context)
 
 

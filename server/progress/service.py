@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar.exceptions import NotFoundException
 
 from server import db
@@ -18,6 +19,7 @@ from server.auth.sessions import CurrentUser
 from server.collect.summary import summarise, summarise_each
 from server.messages.service import ensure_student_thread
 from server.notify.outbox import enqueue
+from server.progress.compose import compose_all, digest
 
 NOTE_NOT_FOUND = "No such progress note."
 MAX_SESSIONS = 200
@@ -25,6 +27,16 @@ MAX_SESSIONS = 200
 
 class NoteRefused(Exception):
     pass
+
+
+class NoteChanged(Exception):
+    """The data changed between the teacher's preview and publishing."""
+
+
+NOTE_CHANGED = (
+    "The data changed since you looked at this note (a session was approved, corrected or "
+    "already reported). Read the new preview, then publish again."
+)
 
 
 async def guardians(
@@ -57,13 +69,26 @@ async def unpublished_sessions(conn: asyncpg.Connection, student_id: int) -> lis
     return [r["id"] for r in rows]
 
 
+async def school_timezone(conn: asyncpg.Connection, school_id: int) -> str:
+    return str(await conn.fetchval("SELECT timezone FROM school WHERE id = $1", school_id))
+
+
 async def draft(student_id: int) -> dict[str, Any]:
-    """What a note published now would say (the composer's preview)."""
+    """What a note published now would say (the composer's preview): its sessions, its
+    words in every language and their digest, which publishing checks."""
     async with db.connection() as conn:
         sessions = await unpublished_sessions(conn, student_id)
         summary = await summarise(conn, student_id, sessions) if sessions else None
-        people = await guardians(conn, *(await _school_student(conn, student_id)))
-    return {"session_ids": sessions, "summary": summary, "guardians": [dict(g) for g in people]}
+        school_id, _ = await _school_student(conn, student_id)
+        people = await guardians(conn, school_id, student_id)
+        texts = compose_all(summary, await school_timezone(conn, school_id)) if summary else {}
+    return {
+        "session_ids": sessions,
+        "summary": summary,
+        "texts": texts,
+        "digest": digest(texts) if texts else "",
+        "guardians": [dict(g) for g in people],
+    }
 
 
 async def _school_student(conn: asyncpg.Connection, student_id: int) -> tuple[int, int]:
@@ -77,9 +102,11 @@ async def publish(
     *,
     session_ids: list[UUID],
     comment: str,
+    preview_digest: str,
     request_id: str | None = None,
 ) -> int:
-    """Publish a note over approved sessions of the student (the caller checked scope).
+    """Publish a note over approved sessions of the student (the caller checked scope),
+    with exactly the words the teacher previewed (`preview_digest`, else NoteChanged).
     The note, its notifications and the audit row commit together."""
     async with db.transaction() as conn:
         await conn.execute(
@@ -93,15 +120,21 @@ async def publish(
                 "already in a note)."
             )
         summary = await summarise(conn, student_id, chosen)
+        texts = compose_all(summary, await school_timezone(conn, user.school_id))
+        if digest(texts) != preview_digest:
+            # A previewed session was reported meanwhile, or its figures changed.
+            raise NoteChanged(NOTE_CHANGED)
         note_id = await conn.fetchval(
-            """INSERT INTO progress_note (school_id, student_id, author_id, session_ids, summary, comment)
-               VALUES ($1, $2, $3, $4::uuid[], $5::jsonb, $6) RETURNING id""",
+            """INSERT INTO progress_note (school_id, student_id, author_id, session_ids, summary,
+                                          comment, texts)
+               VALUES ($1, $2, $3, $4::uuid[], $5::jsonb, $6, $7::jsonb) RETURNING id""",
             user.school_id,
             student_id,
             user.id,
             chosen,
             json.dumps(summary),
             comment,
+            msgspec.json.encode(texts).decode(),
         )
         # The family answers a note in the student's conversation: make sure it exists.
         await ensure_student_thread(conn, user.school_id, student_id, user.id)
@@ -127,11 +160,15 @@ async def publish(
     return int(note_id)
 
 
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _note(row: asyncpg.Record) -> dict[str, Any]:
     note = dict(row)
-    note["summary"] = (
-        json.loads(row["summary"]) if isinstance(row["summary"], str) else row["summary"]
-    )
+    note["summary"] = _json(row["summary"])
+    if "texts" in note:
+        note["texts"] = _json(row["texts"])
     return note
 
 
@@ -196,8 +233,8 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
     """The note (the caller checked the reader's scope); a parent's read is recorded."""
     async with db.connection() as conn:
         row = await conn.fetchrow(
-            """SELECT n.id, n.student_id, n.published_at, n.comment, n.summary, u.name AS author,
-                      st.first_name
+            """SELECT n.id, n.student_id, n.published_at, n.comment, n.summary, n.texts,
+                      u.name AS author, st.first_name, n.school_id
                  FROM progress_note n JOIN app_user u ON u.id = n.author_id
                  JOIN student st ON st.id = n.student_id
                 WHERE n.id = $1 AND n.school_id = $2""",
@@ -206,6 +243,7 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
         )
         if row is None:
             raise NotFoundException(NOTE_NOT_FOUND)
+        timezone = await school_timezone(conn, row["school_id"])
         thread_id = await conn.fetchval(
             "SELECT id FROM message_thread WHERE student_id = $1 ORDER BY id LIMIT 1",
             row["student_id"],
@@ -217,7 +255,11 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
                 note_id,
                 user.id,
             )
-    return {**_note(row), "thread_id": thread_id}
+    note = _note(row)
+    if note["texts"] is None:
+        # Published before notes kept their words: compose them as they were summarised.
+        note["texts"] = msgspec.to_builtins(compose_all(note["summary"], timezone))
+    return {**note, "thread_id": thread_id}
 
 
 async def approved_data(student_id: int) -> list[dict[str, Any]]:

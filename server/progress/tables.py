@@ -13,6 +13,7 @@ class ProgressNote(Table, tablename="progress_note"):
     summary = JSONB()
     comment = Text(default="")
     published_at = Timestamptz()
+    texts = JSONB(null=True, default=None)
 
 
 class ProgressNoteRead(Table, tablename="progress_note_read"):

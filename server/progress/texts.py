@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.numbers import format_decimal
+
+from server.collect.derive import PROMPTS
+
 LANGUAGES = ("en", "es")
 
 UI: dict[str, dict[str, str]] = {
@@ -45,6 +49,7 @@ UI: dict[str, dict[str, str]] = {
         "summary": "What we practised and how it went",
         "sessions_line": "Based on {n} approved sessions, {first} to {last}.",
         "sessions_line_one": "Based on 1 approved session, on {first}.",
+        "sessions_line_day": "Based on {n} approved sessions, on {first}.",
         "goal_explain": 'An "IEP goal" is one of the skills your child\'s education plan (the IEP) says we work on.',
         "back": "Back",
         "from": "From",
@@ -95,7 +100,8 @@ UI: dict[str, dict[str, str]] = {
         "comment": "Un mensaje personal del maestro",
         "summary": "Lo que practicamos y cómo fue",
         "sessions_line": "Basado en {n} sesiones aprobadas, del {first} al {last}.",
-        "sessions_line_one": "Basado en 1 sesión aprobada, del {first}.",
+        "sessions_line_one": "Basado en 1 sesión aprobada, el {first}.",
+        "sessions_line_day": "Basado en {n} sesiones aprobadas, el {first}.",
         "goal_explain": 'Una "meta del IEP" es una de las habilidades que el plan educativo de su hijo (el IEP) dice que trabajamos.',
         "back": "Volver",
         "from": "De",
@@ -144,12 +150,52 @@ def lang(language: str | None) -> str:
     return language if language in LANGUAGES else "en"
 
 
-def _help_phrase(by_help: dict[str, int], language: str) -> str | None:
-    """The kind of help behind most of the correct answers, in plain words."""
-    if not by_help or not any(by_help.values()):
+def _join(items: list[str], language: str) -> str:
+    """'a', 'a and b', 'a, b and c' (y in Spanish)."""
+    word = " and " if language == "en" else " y "
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + word + items[-1]
+
+
+def help_sentence(by_help: dict[str, int], language: str) -> str | None:
+    """Which kind of help the correct answers came with, claiming only what the counts
+    show: "most" only for a true majority, "most often" for a lone plurality, and a tie
+    named as a tie (in the fixed order of PROMPTS, never a dictionary's order)."""
+    counts = [(p, by_help.get(p, 0)) for p in PROMPTS if by_help.get(p, 0) > 0]
+    if not counts:
         return None
-    top = max(by_help.items(), key=lambda kv: kv[1])[0]
-    return HELP[language][top]
+    total = sum(n for _, n in counts)
+    top = max(n for _, n in counts)
+    leaders = [HELP[language][p] for p, n in counts if n == top]
+    en = language == "en"
+    if len(leaders) > 1:
+        return (
+            f"Successes came as often {_join(leaders, 'en')} ({top} each)."
+            if en
+            else f"Los aciertos fueron igual de frecuentes {_join(leaders, 'es')} ({top} cada uno)."
+        )
+    if 2 * top > total:
+        return (
+            f"Most successes came {leaders[0]} ({top} of {total})."
+            if en
+            else f"La mayoría de los aciertos fueron {leaders[0]} ({top} de {total})."
+        )
+    return (
+        f"Successes came most often {leaders[0]} ({top} of {total})."
+        if en
+        else f"Los aciertos fueron más a menudo {leaders[0]} ({top} de {total})."
+    )
+
+
+def _minutes(minutes: float, language: str) -> str:
+    """A duration in words a parent reads: seconds under a minute, else minutes in the
+    reader's number format ("12.5 minutes", "12,5 minutos")."""
+    en = language == "en"
+    if minutes < 1:
+        seconds = round(minutes * 60)
+        return _n(seconds, "second", "seconds") if en else _n(seconds, "segundo", "segundos")
+    value = format_decimal(round(minutes, 1), locale=language)
+    word = ("minute" if en else "minuto") if minutes == 1 else ("minutes" if en else "minutos")
+    return f"{value} {word}"
 
 
 def _n(count: float, one: str, many: str) -> str:
@@ -176,18 +222,15 @@ def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
             else f"Practicó {_n(total, 'vez', 'veces')} en {_n(n, 'sesión', 'sesiones')}: "
             f"{_n(correct, 'correcta', 'correctas')} ({pct} %)."
         )
-        lines.append(
-            f"{alone} of the correct answers were done on their own, with no help."
-            if en
-            else f"{alone} de las respuestas correctas fueron sin ninguna ayuda."
-        )
-        phrase = _help_phrase(goal.get("correct_by_help", {}), language)
-        if phrase:
+        if correct:
             lines.append(
-                f"Most successes came {phrase}."
+                f"On their own, with no help: {alone} of the {correct} correct answers."
                 if en
-                else f"La mayoría de los aciertos fueron {phrase}."
+                else f"Sin ninguna ayuda: {alone} de las {correct} respuestas correctas."
             )
+        sentence = help_sentence(goal.get("correct_by_help", {}), language)
+        if sentence:
+            lines.append(sentence)
     elif m == "frequency":
         count = goal.get("count", 0)
         lines.append(
@@ -196,11 +239,11 @@ def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
             else f"Se contó {_n(count, 'vez', 'veces')} en {_n(n, 'sesión', 'sesiones')}."
         )
     elif m == "duration":
-        minutes = goal.get("minutes", 0)
+        amount = _minutes(goal.get("minutes", 0), language)
         lines.append(
-            f"About {_n(minutes, 'minute', 'minutes')} in total over {_n(n, 'session', 'sessions')}."
+            f"About {amount} in total over {_n(n, 'session', 'sessions')}."
             if en
-            else f"Unos {_n(minutes, 'minuto', 'minutos')} en total en {_n(n, 'sesión', 'sesiones')}."
+            else f"Unos {amount} en total en {_n(n, 'sesión', 'sesiones')}."
         )
     elif m == "rating":
         mean, best, scale = goal.get("mean"), goal.get("best"), goal.get("scale") or 5

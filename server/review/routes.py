@@ -17,7 +17,7 @@ from server.auth import scope
 from server.auth.guards import current_user, role_in
 from server.collect.derive import OUTCOMES, PROMPTS
 from server.progress import service as progress
-from server.progress.texts import describe_goal, lang
+from server.progress.texts import lang
 from server.review import service
 from server.review.schemas import CorrectForm, DecisionForm, RejectForm
 from server.validation import Id
@@ -213,7 +213,6 @@ async def student_notes(request: Request[Any, Any, Any], student_id: Id) -> Temp
             "preview": preview,
             "readers": preview_readers(preview["guardians"]),
             "notes": notes,
-            "describe": describe_goal,
         },
     )
 
@@ -247,11 +246,19 @@ async def publish_note(request: Request[Any, Any, Any], student_id: Id) -> Redir
     if len(comment) > 4000:
         raise ClientException("The personal comment may be at most 4000 characters.")
     ids = await _session_ids(request)
+    preview_digest = str(form.get("preview_digest") or "")
+    if len(preview_digest) > 64:
+        raise ClientException("The note's preview fingerprint is not valid.")
     try:
         await progress.publish(
-            user, student_id, session_ids=ids, comment=comment.strip(), request_id=_rid(request)
+            user,
+            student_id,
+            session_ids=ids,
+            comment=comment.strip(),
+            preview_digest=preview_digest,
+            request_id=_rid(request),
         )
-    except progress.NoteRefused as exc:
+    except (progress.NoteRefused, progress.NoteChanged) as exc:
         raise _conflict(exc) from None
     return Redirect(path=f"/teacher/review/students/{student_id}/notes?done=published")
 

@@ -12,6 +12,7 @@ import psycopg
 
 from tests.access.spec import PAGE_REDIRECT, Ctx, Entry, Req, Scope
 from tests.support.factories import Student, User
+from tests.support.notes import expected_digest
 
 REVIEWERS = ("admin", "teacher", "provider")
 
@@ -119,6 +120,19 @@ def _session(ctx: Ctx, scope: Scope, status: str = "pending") -> uuid.UUID:
     return sid
 
 
+def _publish(ctx: Ctx, scope: Scope) -> Req:
+    student = ctx.student(scope)
+    sid = _session(ctx, scope, status="approved")
+    return Req(
+        f"/teacher/review/students/{student.id}/notes",
+        data=_form(
+            comment="Great week",
+            session_id=str(sid),
+            preview_digest=expected_digest(ctx.sql, student.id, [sid]),
+        ),
+    )
+
+
 def _entry(ctx: Ctx, scope: Scope) -> int:
     student, aide = _recorder(ctx, scope)
     sid = make_session(ctx.sql, student, aide)
@@ -224,10 +238,7 @@ ENTRIES = [
     Entry(
         "POST",
         "/teacher/review/students/{student_id:int}/notes",
-        lambda c, s: Req(
-            f"/teacher/review/students/{c.student(s).id}/notes",
-            data=_form(comment="Great week", session_id=str(_session(c, s, status="approved"))),
-        ),
+        _publish,
         roles=REVIEWERS,
         html=True,
         ok=PAGE_REDIRECT,

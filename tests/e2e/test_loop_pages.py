@@ -13,6 +13,7 @@ from tests.access.review import make_session, observe, trials
 from tests.e2e.helpers import axe_violations, login
 from tests.support.client import ApiClient
 from tests.support.factories import Factory
+from tests.support.notes import publish_form
 from tests.support.servers import AppServer
 
 PHONE: dict[str, Any] = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
@@ -43,10 +44,7 @@ def test_loop_pages_are_accessible_and_fit_a_phone(
     )
     with ApiClient(base) as teacher:
         teacher.login(room.teacher.email)
-        teacher.post(
-            f"/teacher/review/students/{room.student.id}/notes",
-            data={"session_id": str(approved), "comment": "Great week!"},
-        )
+        publish_form(teacher, room.student.id, [approved], "Great week!")
         opened = teacher.post(f"/messages/students/{room.student.id}", data={})
         thread = opened.headers["location"].rsplit("/", 1)[1]
         teacher.post(f"/messages/{thread}", data={"body": "Hello from school"})

@@ -3,6 +3,7 @@ language, approved data only (pages, note, sync pull), read receipts, settings."
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from tests.access.review import make_session, observe, trials
 from tests.integration.test_sync import Device
 from tests.support.client import ApiClient
 from tests.support.factories import Classroom, Factory
+from tests.support.notes import publish_form, shown_digest
 
 PAGE = {"accept": "text/html"}
 
@@ -32,11 +34,7 @@ def approved_session_with_data(sql: psycopg.Connection[Any], room: Classroom) ->
 def publish(
     teacher: ApiClient, room: Classroom, session_ids: list[uuid.UUID], comment: str = ""
 ) -> Any:
-    return teacher.post(
-        f"/teacher/review/students/{room.student.id}/notes",
-        data={"session_id": [str(s) for s in session_ids], "comment": comment},
-        headers=PAGE,
-    )
+    return publish_form(teacher, room.student.id, session_ids, comment, **PAGE)
 
 
 def latest_note(sql: psycopg.Connection[Any], room: Classroom) -> int:
@@ -62,7 +60,7 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     # The teacher previews what each family will read, in each of their languages.
     assert "What the family will read in English" in preview
     assert "What the family will read in Spanish (" + abuela.name + ")" in preview
-    assert '<div lang="es">' in preview
+    assert '<div lang="es" class="note-preview" data-lang="es">' in preview
     assert "Practicó 3 veces en 1 sesión: 2 correctas (67 %)." in preview
     r = publish(teacher, classroom, [sid], comment="<script>alert(1)</script> Great effort!")
     assert r.status_code in (302, 303)
@@ -77,8 +75,9 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     assert english.status_code == 200
     assert 'lang="en"' in english.text
     assert "Practised 3 times in 1 session: 2 correct (67%)." in english.text
-    assert "2 of the correct answers were done on their own, with no help." in english.text
+    assert "On their own, with no help: 2 of the 2 correct answers." in english.text
     assert "Scored 4.0 out of 5 on average" in english.text
+    assert "Most successes came on their own (2 of 2)." in english.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Great effort!" in english.text
     assert "<script>alert(1)" not in english.text
     assert "IEP goal" in english.text  # the one term used is explained
@@ -91,6 +90,85 @@ def test_note_reads_in_each_guardians_language_with_plain_words(
     assert "meta del IEP" in spanish.text
     assert "Cerrar sesión" in spanish.text
     assert "Log out" not in spanish.text
+
+
+PREVIEW_BLOCK = re.compile(
+    r'<div lang="(\w+)" class="note-preview" data-lang="\w+">(.*?)</div>', re.S
+)
+SUMMARY_CARD = re.compile(r"<h2>[^<]*</h2>\s*(<p class=\"hint\">.*?)</section>", re.S)
+LINE = re.compile(r"<(?:li|p class=\"hint\"|h3|h4|p class=\"goal\")>(.*?)</")
+
+
+def words(html: str) -> list[str]:
+    """The note's sentences as the page shows them (headings, the dates line, each line)."""
+    return [w.strip() for w in LINE.findall(html) if w.strip()]
+
+
+def test_the_published_note_is_the_approved_preview_byte_for_byte_with_a_tie(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    """3 correct on their own, 3 after a model, 1 with a verbal reminder: no help level is
+    "most"; on their own and after a model are tied, and the note says so, in the words the
+    teacher saw, in both languages."""
+    abuela = factory.user("parent", language="es")
+    factory.guardian(abuela, classroom.student)
+    sid = make_session(sql, classroom.student, classroom.aide, status="approved")
+    trials(
+        sql,
+        sid,
+        classroom.student,
+        classroom.aide,
+        [("correct", "model")] * 3 + [("correct", "independent")] * 3 + [("correct", "verbal")],
+    )
+    teacher = client_for(classroom.teacher)
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE)
+    previews = {code: words(block) for code, block in PREVIEW_BLOCK.findall(page.text)}
+    assert set(previews) == {"en", "es"}
+    tie_en = "Successes came as often on their own and after being shown how (3 each)."
+    tie_es = (
+        "Los aciertos fueron igual de frecuentes por sí mismo/a y después de ver cómo hacerlo"
+        " (3 cada uno)."
+    )
+    assert tie_en in previews["en"]
+    assert tie_es in previews["es"]
+    assert not any(line.startswith("Most") for line in previews["en"])
+    assert not any("mayoría" in line for line in previews["es"])
+    assert publish(teacher, classroom, [sid]).status_code in (302, 303)
+    note_id = latest_note(sql, classroom)
+    for reader, code in ((classroom.parent, "en"), (abuela, "es")):
+        shown = client_for(reader).get(f"/parent/notes/{note_id}", headers=PAGE).text
+        card = SUMMARY_CARD.search(shown)
+        assert card is not None
+        assert words(card.group(1)) == previews[code]
+
+
+def test_a_note_whose_data_changed_after_the_preview_is_not_published(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    sid = approved_session_with_data(sql, classroom)
+    teacher = client_for(classroom.teacher)
+    seen = shown_digest(teacher, classroom.student.id)
+    # A correction is accepted after the teacher read the preview: the figures move.
+    trials(sql, sid, classroom.student, classroom.aide, [("incorrect", "independent")])
+    stale = teacher.post(
+        f"/teacher/review/students/{classroom.student.id}/notes",
+        data={"session_id": str(sid), "preview_digest": seen},
+        headers=PAGE,
+    )
+    assert stale.status_code == 409
+    assert "Read the new preview" in stale.text
+    assert sql.execute(
+        "SELECT count(*) FROM progress_note WHERE student_id = %s", (classroom.student.id,)
+    ).fetchone() == (0,)
+    # With the new preview it goes, and the stored words are the new ones.
+    assert publish(teacher, classroom, [sid]).status_code in (302, 303)
+    stored = sql.execute(
+        "SELECT texts FROM progress_note WHERE student_id = %s", (classroom.student.id,)
+    ).fetchone()
+    assert stored is not None
+    assert (
+        "Practised 4 times in 1 session: 2 correct (50%)." in stored[0]["en"]["goals"][0]["lines"]
+    )
 
 
 def test_read_receipts_show_who_has_not_read_a_note(

@@ -29,6 +29,7 @@ from server.settings import load_settings
 from tests.access.review import make_session, trials
 from tests.support.client import ApiClient
 from tests.support.factories import Classroom, Factory, User
+from tests.support.notes import publish_form
 from tests.support.push_service import Behaviour, LocalSubscription, PushService
 from tests.support.servers import AppServer
 
@@ -134,10 +135,7 @@ def publish_note(
     trials(sql, sid, room.student, room.aide, [("correct", "independent"), ("incorrect", "verbal")])
     r = teacher.post("/teacher/review/approve", data={"session_id": str(sid)})
     assert r.status_code in (302, 303), r.text
-    r = teacher.post(
-        f"/teacher/review/students/{room.student.id}/notes",
-        data={"session_id": str(sid), "comment": comment},
-    )
+    r = publish_form(teacher, room.student.id, [sid], comment)
     assert r.status_code in (302, 303), r.text
     note_id = sql.execute(
         "SELECT id FROM progress_note WHERE student_id = %s ORDER BY id DESC LIMIT 1",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from server.progress.texts import HELP, UI, describe_goal
+from server.progress.texts import HELP, UI, describe_goal, help_sentence
 
 TRIALS: dict[str, Any] = {
     "measurement": "trials",
@@ -21,14 +21,65 @@ TRIALS: dict[str, Any] = {
 def test_trials_say_how_often_how_well_and_how_independently() -> None:
     assert describe_goal(TRIALS, "en") == [
         "Practised 8 times in 2 sessions: 6 correct (75%).",
-        "2 of the correct answers were done on their own, with no help.",
-        "Most successes came with a spoken reminder.",
+        "On their own, with no help: 2 of the 6 correct answers.",
+        "Most successes came with a spoken reminder (4 of 6).",
     ]
     assert describe_goal(TRIALS, "es") == [
         "Practicó 8 veces en 2 sesiones: 6 correctas (75 %).",
-        "2 de las respuestas correctas fueron sin ninguna ayuda.",
-        "La mayoría de los aciertos fueron con un recordatorio hablado.",
+        "Sin ninguna ayuda: 2 de las 6 respuestas correctas.",
+        "La mayoría de los aciertos fueron con un recordatorio hablado (4 de 6).",
     ]
+
+
+@pytest.mark.parametrize(
+    ("by_help", "english"),
+    [
+        # A true majority is "most".
+        ({"verbal": 4, "independent": 2}, "Most successes came with a spoken reminder (4 of 6)."),
+        # The largest share without a majority is "most often", never "most".
+        (
+            {"independent": 3, "model": 2, "verbal": 2},
+            "Successes came most often on their own (3 of 7).",
+        ),
+        # Half is not a majority.
+        (
+            {"independent": 2, "model": 1, "verbal": 1},
+            "Successes came most often on their own (2 of 4).",
+        ),
+        # Ties are named as ties, in the fixed order of help levels, whatever the dict order.
+        (
+            {"model": 3, "verbal": 1, "independent": 3},
+            "Successes came as often on their own and after being shown how (3 each).",
+        ),
+        (
+            {"full_physical": 1, "gestural": 1, "independent": 1},
+            "Successes came as often on their own, with a pointing or gesture hint and with full"
+            " hands-on help (1 each).",
+        ),
+        ({}, None),
+        ({"independent": 0}, None),
+    ],
+)
+def test_the_help_sentence_claims_only_what_the_counts_show(
+    by_help: dict[str, int], english: str | None
+) -> None:
+    assert help_sentence(by_help, "en") == english
+    reordered = dict(reversed(list(by_help.items())))
+    assert help_sentence(reordered, "en") == english
+    assert help_sentence(by_help, "es") == help_sentence(reordered, "es")
+
+
+def test_no_correct_answer_says_nothing_about_help() -> None:
+    none = {**TRIALS, "correct": 0, "correct_by_help": {}}
+    assert describe_goal(none, "en") == ["Practised 8 times in 2 sessions: 0 correct (0%)."]
+
+
+def test_short_durations_read_in_seconds_and_numbers_in_the_readers_format() -> None:
+    short = {"measurement": "duration", "sessions": 1, "minutes": 0.2}
+    assert describe_goal(short, "en") == ["About 12 seconds in total over 1 session."]
+    assert describe_goal(short, "es") == ["Unos 12 segundos en total en 1 sesión."]
+    long = {"measurement": "duration", "sessions": 2, "minutes": 12.5}
+    assert describe_goal(long, "es") == ["Unos 12,5 minutos en total en 2 sesiones."]
 
 
 @pytest.mark.parametrize(
