@@ -5,6 +5,7 @@ import { app, notePending, tabs, track } from './app.js';
 import { clear, h } from './dom.js';
 import { clock } from './i18n.js';
 import { enqueue } from './outbox.js';
+import { deriveGoals, figures, secondsNow } from './figures.js';
 
 const PROMPTS = [
   ['independent', 'I', 'Independent'],
@@ -82,53 +83,38 @@ export async function renderStudent(main, studentId) {
   return view;
 }
 
+// What the goal's line says, from the one definition of each figure (figures.js).
+function goalFigures(goal, entries, voided) {
+  const live = entries.filter((e) => !voided.has(e.op_id));
+  const results = deriveGoals(live);
+  return figures(results.get(goal.id), goal.measurement, { continuous: Boolean(goal.duration_continuous) });
+}
+
 function summarize(goal, entries, voided, now) {
-  const live = entries.filter((e) => e.goal_id === goal.id && !voided.has(e.op_id) && !e.status);
+  const f = goalFigures(goal, entries, voided);
   switch (goal.measurement) {
-    case 'trials': {
-      const trials = live.filter((e) => e.kind === 'trial');
-      const correct = trials.filter((e) => e.outcome === 'correct').length;
-      const indep = trials.filter((e) => e.prompt === 'independent').length;
-      return `${correct}/${trials.length} correct · ${indep} independent`;
-    }
+    case 'trials':
+      return `${f.correct ?? 0}/${f.total ?? 0} correct · ${f.independent ?? 0} independent`;
     case 'frequency': {
-      const total = live.filter((e) => e.kind === 'tally').reduce((sum, e) => sum + e.delta, 0);
-      const n = Math.max(0, total);
+      const n = f.count ?? 0;
       return n === 1 ? '1 time' : `${n} times`;
     }
     case 'duration':
-      return formatDuration(timerTotal(live, now));
-    case 'rating': {
-      const values = live.filter((e) => e.kind === 'rating').map((e) => e.value);
-      if (!values.length) return 'no rating yet';
-      const mean = values.reduce((a, b) => a + b, 0) / values.length;
-      return `last ${values[values.length - 1]}/${goal.rating_max} · mean ${mean.toFixed(1)} (${values.length})`;
-    }
-    case 'task_analysis': {
-      const latest = new Map();
-      for (const e of live) if (e.kind === 'step') latest.set(e.step_index, e);
-      const steps = goal.task_steps.length;
-      const correct = [...latest.values()].filter((e) => e.outcome === 'correct').length;
-      const indep = [...latest.values()].filter((e) => e.outcome === 'correct' && e.prompt === 'independent').length;
-      return `${correct}/${steps} steps · ${indep} independent`;
-    }
+      return formatDuration(f.entries ? secondsNow(f, now, { continuous: Boolean(goal.duration_continuous) }) * 1000 : 0);
+    case 'rating':
+      if (!f.ratings) return 'no rating yet';
+      return `last ${f.last}/${goal.rating_max} · mean ${f.rating_mean.toFixed(1)} (${f.ratings})`;
+    case 'task_analysis':
+      return `${f.steps_done ?? 0}/${goal.task_steps.length} steps · ${f.independent ?? 0} independent`;
     default:
       return '';
   }
 }
 
-// Milliseconds of the timers in these entries; a running one counts up to `now`.
+// Milliseconds of the service timer (no goal), a running one counted up to `now`.
 function timerTotal(entries, now) {
-  const starts = new Map();
-  let total = 0;
-  for (const e of entries) if (e.kind === 'timer_start' && !starts.has(e.timer_id)) starts.set(e.timer_id, e);
-  for (const [timerId, start] of starts) {
-    const stop = entries.find((e) => e.kind === 'timer_stop' && e.timer_id === timerId);
-    const from = start.started_ms ?? Date.parse(start.at);
-    const to = stop ? stop.stopped_ms ?? Date.parse(stop.at) : now;
-    total += Math.max(0, to - from);
-  }
-  return total;
+  const f = figures(deriveGoals(entries).get('none'), 'duration');
+  return f.entries ? secondsNow(f, now) * 1000 : 0;
 }
 
 function formatDuration(ms) {
@@ -225,7 +211,7 @@ class StudentView {
     this.byGoal = new Map();
     for (const e of this.entries) this.addToIndex(e);
     const voided = this.voided();
-    this.liveCount = this.entries.filter((e) => UNDOABLE.has(e.kind) && !voided.has(e.op_id) && !e.status).length;
+    this.liveCount = this.entries.filter((e) => e.kind !== 'undo' && e.kind !== 'correction' && !voided.has(e.op_id) && !e.status).length;
   }
 
   addToIndex(e) {
@@ -556,7 +542,7 @@ class StudentView {
       const local = { ...entry, op_id: op.op_id, at: op.at };
       this.entries.push(local);
       this.addToIndex(local);
-      if (UNDOABLE.has(entry.kind)) this.liveCount += 1;
+      if (entry.kind !== 'undo') this.liveCount += 1;
       if (entry.kind === 'undo') {
         this.undoCount += 1;
         this.liveCount -= 1;

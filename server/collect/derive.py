@@ -14,6 +14,15 @@ in which events arrived.
   at `closed_at` when given, else it is running and counts nothing yet. Intervals of
   one goal are unioned, so overlaps (two devices timing at once) count once.
 - Task-analysis steps: the latest event per step (recorded_at, then op_id) wins.
+
+The figures a person reads (figures() below) have one definition each, shared with the
+aide's app (pwa/js/figures.js) and proven equal by one file of vectors that both test
+suites read (tests/vectors/figures.json):
+- entries: the live events of every kind (undone and proposed ones excluded);
+- independent: correct trials (or, for task analysis, correct steps) with no prompt above
+  independent; an incorrect or unanswered trial is never "independent";
+- duration: the union of the timer runs, overlaps counted once; a goal whose criterion is
+  continuous reads its longest uninterrupted run instead.
 """
 
 from __future__ import annotations
@@ -104,6 +113,18 @@ class GoalResult:
             for s in self.steps.values()
             if s.outcome == "correct" and s.prompt in (None, "independent")
         )
+
+    @property
+    def steps_done(self) -> int:
+        return sum(1 for s in self.steps.values() if s.outcome == "correct")
+
+    @property
+    def trials_independent(self) -> int:
+        return self.trials_by_prompt.get("independent", {}).get("correct", 0)
+
+    @property
+    def longest_seconds(self) -> float:
+        return max((i.seconds for i in self.intervals), default=0.0)
 
 
 def _order(e: Event) -> tuple[datetime, str]:
@@ -232,3 +253,52 @@ def timer_seconds(
 ) -> float:
     r = derive_goals(events, closed_at=closed_at).get(goal_id)
     return 0.0 if r is None else r.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What a person reads about one goal of one session (see the module docstring)."""
+
+    entries: int
+    correct: int = 0
+    total: int = 0
+    independent: int = 0
+    count: int = 0
+    seconds: float = 0.0
+    running: bool = False
+    ratings: int = 0
+    rating_mean: float | None = None
+    steps_done: int = 0
+
+
+def figures(result: GoalResult | None, measurement: str, *, continuous: bool = False) -> Figures:
+    """The figures of one goal by its measurement type."""
+    if result is None:
+        return Figures(entries=0)
+    entries = result.events
+    if measurement == "trials":
+        return Figures(
+            entries=entries,
+            correct=result.trials["correct"],
+            total=result.trial_total,
+            independent=result.trials_independent,
+        )
+    if measurement == "frequency":
+        return Figures(entries=entries, count=result.tally)
+    if measurement == "duration":
+        seconds = result.longest_seconds if continuous else result.seconds
+        return Figures(entries=entries, seconds=seconds, running=result.running_since is not None)
+    if measurement == "rating":
+        return Figures(entries=entries, ratings=len(result.ratings), rating_mean=result.rating_mean)
+    if measurement == "task_analysis":
+        return Figures(
+            entries=entries,
+            steps_done=result.steps_done,
+            independent=result.steps_independent,
+        )
+    return Figures(entries=entries)
+
+
+def session_entries(results: dict[int | None, GoalResult]) -> int:
+    """A session's entry count: every live event of every goal and of none."""
+    return sum(r.events for r in results.values())

@@ -21,6 +21,7 @@ from litestar.exceptions import NotFoundException
 from server import db
 from server.audit import service as audit
 from server.auth.sessions import CurrentUser
+from server.collect.derive import session_entries
 from server.collect.summary import session_results
 
 SESSION_NOT_FOUND = "No such session, or it is not one of your students'."
@@ -54,8 +55,6 @@ PROVENANCE = """s.id, s.student_id, st.first_name, st.last_name, s.staff_id, u.n
        s.first_synced_at, s.device_id, coalesce(d.label, '') AS device_label,
        d.revoked_at AS device_revoked_at, s.review_status, s.reviewed_at, s.review_reason,
        rv.name AS reviewer_name,
-       (SELECT count(*) FROM observation o WHERE o.session_id = s.id AND o.state = 'applied'
-                                             AND o.kind NOT IN ('undo', 'correction')) AS entries,
        (SELECT max(o.received_at) FROM observation o WHERE o.session_id = s.id) AS last_synced_at"""
 
 PROVENANCE_FROM = """data_session s
@@ -121,7 +120,12 @@ async def queue(user: CurrentUser, *, request_id: str | None = None) -> dict[str
                 }
             )
         staff[-1]["sessions"].append(
-            {**dict(r), "figures": _figures(results.get(r["id"], {}), goals)}
+            {
+                **dict(r),
+                # The aide's app counts the same way (collect/derive.py, pwa/js/figures.js).
+                "entries": session_entries(results.get(r["id"], {})),
+                "figures": _figures(results.get(r["id"], {}), goals),
+            }
         )
     return {"students": students, "proposed": [dict(p) for p in proposed], "count": len(rows)}
 
@@ -223,7 +227,7 @@ async def session_detail(
         )
         rows.append(row)
     return {
-        "session": dict(s),
+        "session": {**dict(s), "entries": session_entries(results.get(session_id, {}))},
         "entries": rows,
         "figures": _figures(results.get(session_id, {}), goals),
     }
