@@ -91,6 +91,9 @@ class DemoGoal:
     steps: tuple[str, ...] = ()
     home_practice: bool = False
     objectives: tuple[str, ...] = ()
+    measure_name: str = ""
+    direction: str = "increase"
+    continuous: bool = False
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ STUDENTS = (
                 "Calls out about 12 times per 30-minute lesson",
                 "3 or fewer call-outs per lesson",
                 "3 or fewer per lesson on 4 of 5 days",
+                measure_name="call-outs per lesson",
+                direction="decrease",
             ),
             DemoGoal(
                 "Articulation",
@@ -168,6 +173,8 @@ STUDENTS = (
                 "15 continuous minutes",
                 "15 minutes in 4 of 5 sessions",
                 home_practice=True,
+                measure_name="minutes on task without a break",
+                continuous=True,
             ),
             DemoGoal(
                 "Social skills",
@@ -224,6 +231,7 @@ STUDENTS = (
                 "1 unprompted greeting per morning",
                 "5 unprompted greetings per morning",
                 "5 or more on 4 of 5 days",
+                measure_name="greetings without a prompt",
             ),
         ),
         services=(("Specialized academic instruction", 300, "week", "teacher"),),
@@ -375,8 +383,9 @@ async def _iep(
         goal_id = await conn.fetchval(
             """INSERT INTO goal (school_id, iep_id, student_id, area, description, measurement,
                                 baseline, target, mastery_criterion, rating_max, task_steps,
-                                home_practice, position)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)
+                                home_practice, position, measure_name, direction, continuous)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15,
+                       $16)
                RETURNING id""",
             school_id,
             iep_id,
@@ -391,6 +400,9 @@ async def _iep(
             json.dumps(list(g.steps)),
             g.home_practice,
             position,
+            g.measure_name,
+            g.direction,
+            g.continuous,
         )
         for n, text in enumerate(g.objectives):
             await conn.execute(

@@ -87,7 +87,7 @@ export async function renderStudent(main, studentId) {
 function goalFigures(goal, entries, voided) {
   const live = entries.filter((e) => !voided.has(e.op_id));
   const results = deriveGoals(live);
-  return figures(results.get(goal.id), goal.measurement, { continuous: Boolean(goal.duration_continuous) });
+  return figures(results.get(goal.id), goal.measurement, { continuous: Boolean(goal.continuous) });
 }
 
 function summarize(goal, entries, voided, now) {
@@ -100,7 +100,7 @@ function summarize(goal, entries, voided, now) {
       return n === 1 ? '1 time' : `${n} times`;
     }
     case 'duration':
-      return formatDuration(f.entries ? secondsNow(f, now, { continuous: Boolean(goal.duration_continuous) }) * 1000 : 0);
+      return formatDuration(f.entries ? secondsNow(f, now, { continuous: Boolean(goal.continuous) }) * 1000 : 0);
     case 'rating':
       if (!f.ratings) return 'no rating yet';
       return `last ${f.last}/${goal.rating_max} · mean ${f.rating_mean.toFixed(1)} (${f.ratings})`;

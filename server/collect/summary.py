@@ -67,6 +67,8 @@ def _goal_summary(goal: Any, results: Iterable[GoalResult]) -> dict[str, Any]:
         "description": goal["description"],
         "measurement": goal["measurement"],
         "sessions": len(results),
+        "direction": goal["direction"],
+        "measure_name": goal["measure_name"],
     }
     m = goal["measurement"]
     if m == "trials":
@@ -80,7 +82,12 @@ def _goal_summary(goal: Any, results: Iterable[GoalResult]) -> dict[str, Any]:
     elif m == "frequency":
         out.update(count=sum(r.tally for r in results), per_session=[r.tally for r in results])
     elif m == "duration":
-        out.update(minutes=round(sum(r.seconds for r in results) / 60.0, 1))
+        if goal["continuous"]:
+            # The criterion is one unbroken run: the longest of any session.
+            longest = max((r.longest_seconds for r in results), default=0.0)
+            out.update(minutes=round(longest / 60.0, 1), continuous=True)
+        else:
+            out.update(minutes=round(sum(r.seconds for r in results) / 60.0, 1))
     elif m == "rating":
         ratings = [v for r in results for v in r.ratings]
         out.update(
@@ -125,8 +132,8 @@ async def summarise_groups(
         every,
     )
     goals = await conn.fetch(
-        """SELECT g.id, g.area, g.description, g.measurement, g.rating_max,
-                  jsonb_array_length(g.task_steps) AS step_count
+        """SELECT g.id, g.area, g.description, g.measurement, g.rating_max, g.direction,
+                  g.measure_name, g.continuous, jsonb_array_length(g.task_steps) AS step_count
              FROM goal g WHERE g.student_id = $1 ORDER BY g.position, g.id""",
         student_id,
     )

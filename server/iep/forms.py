@@ -29,6 +29,9 @@ FIELD_LABELS = {
     "rating_max": "Top score",
     "task_steps": "Task-analysis steps",
     "home_practice": "Home practice",
+    "direction": "Direction",
+    "measure_name": "What is measured",
+    "continuous": "One continuous run",
     "setting": "Setting",
     "service_type": "Service type",
     "minutes": "Minutes",
@@ -113,6 +116,7 @@ def goal_fields(data: dict[str, Any]) -> dict[str, Any]:
         lines = [line.strip() for line in str(shaped["task_steps"]).splitlines()]
         shaped["task_steps"] = [line for line in lines if line]
     shaped["home_practice"] = shaped.get("home_practice", "") in ("true", "on", "1")
+    shaped["continuous"] = shaped.get("continuous", "") in ("true", "on", "1")
     return shaped
 
 

@@ -338,6 +338,9 @@ def _goal_values(goal: GoalOut) -> dict[str, Any]:
         "rating_max": "" if goal.rating_max is None else str(goal.rating_max),
         "task_steps": "\n".join(goal.task_steps),
         "home_practice": "true" if goal.home_practice else "",
+        "measure_name": goal.measure_name,
+        "direction": goal.direction,
+        "continuous": "true" if goal.continuous else "",
     }
 
 

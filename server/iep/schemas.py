@@ -19,6 +19,7 @@ from server.validation import MAX_DATE, MIN_DATE, Id
 IepStatus = Literal["draft", "active", "closed"]
 Measurement = Literal["trials", "frequency", "duration", "rating", "task_analysis"]
 Period = Literal["week", "month"]
+Direction = Literal["increase", "decrease"]
 
 MEASUREMENTS: tuple[str, ...] = ("trials", "frequency", "duration", "rating", "task_analysis")
 MEASUREMENT_LABELS = {
@@ -38,6 +39,8 @@ MAX_STEP_LENGTH = 120
 Area = Annotated[str, Meta(min_length=1, max_length=80)]
 GoalText = Annotated[str, Meta(min_length=1, max_length=2000)]
 GoalDetail = Annotated[str, Meta(max_length=500)]
+# "call-outs per lesson": what the number counts, in words a parent reads.
+MeasureName = Annotated[str, Meta(max_length=80)]
 RatingMax = Annotated[int, Meta(ge=RATING_MIN, le=RATING_MAX)]
 TaskStep = Annotated[str, Meta(min_length=1, max_length=MAX_STEP_LENGTH)]
 TaskSteps = Annotated[list[TaskStep], Meta(max_length=MAX_TASK_STEPS)]
@@ -134,6 +137,9 @@ class GoalIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     rating_max: RatingMax | None = None
     task_steps: TaskSteps = msgspec.field(default_factory=list)
     home_practice: bool = False
+    direction: Direction = "increase"
+    measure_name: MeasureName = ""
+    continuous: bool = False
 
     def __post_init__(self) -> None:
         problem = blank_problem(area=self.area, description=self.description)
@@ -156,6 +162,9 @@ class GoalPatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     rating_max: RatingMax | UnsetType | None = UNSET
     task_steps: TaskSteps | UnsetType = UNSET
     home_practice: bool | UnsetType = UNSET
+    direction: Direction | UnsetType = UNSET
+    measure_name: MeasureName | UnsetType = UNSET
+    continuous: bool | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -211,6 +220,9 @@ class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
     rating_max: int | None
     task_steps: list[str]
     home_practice: bool
+    direction: str
+    measure_name: str
+    continuous: bool
     active: bool
     position: int
     objectives: list[ObjectiveOut]

@@ -296,7 +296,8 @@ async def _ieps_of(conn: asyncpg.Connection, student_id: int) -> list[IepOut]:
     iep_ids = [r["id"] for r in ieps]
     goals = await conn.fetch(
         """SELECT id, iep_id, student_id, area, description, measurement, baseline, target,
-                  mastery_criterion, rating_max, task_steps, home_practice, active, position
+                  mastery_criterion, rating_max, task_steps, home_practice, direction,
+                  measure_name, continuous, active, position
              FROM goal WHERE iep_id = ANY($1::bigint[]) ORDER BY position, id""",
         iep_ids,
     )
@@ -565,8 +566,10 @@ async def add_goal(
             await conn.fetchval(
                 """INSERT INTO goal (school_id, iep_id, student_id, area, description, measurement,
                                      baseline, target, mastery_criterion, rating_max, task_steps,
-                                     home_practice, position)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12,
+                                     home_practice, direction, measure_name, continuous,
+                                     position)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14,
+                           $15,
                            (SELECT coalesce(max(position) + 1, 0) FROM goal WHERE iep_id = $2))
                    RETURNING id""",
                 user.school_id,
@@ -581,6 +584,9 @@ async def add_goal(
                 data.rating_max,
                 json.dumps([s.strip() for s in data.task_steps]),
                 data.home_practice,
+                data.direction,
+                data.measure_name.strip(),
+                data.continuous and data.measurement == "duration",
             )
         )
         await audit.record(
@@ -606,6 +612,9 @@ GOAL_FIELDS = (
     "rating_max",
     "task_steps",
     "home_practice",
+    "direction",
+    "measure_name",
+    "continuous",
     "active",
 )
 
@@ -625,8 +634,10 @@ def merge_goal(current: dict[str, Any], patch: GoalPatch) -> dict[str, Any]:
             merged["measurement"] != "task_analysis"
         ):
             merged["task_steps"] = []
-    for name in ("area", "description", "baseline", "target", "mastery_criterion"):
+    for name in ("area", "description", "baseline", "target", "mastery_criterion", "measure_name"):
         merged[name] = merged[name].strip()
+    # Only a duration goal can ask for one continuous run.
+    merged["continuous"] = bool(merged["continuous"]) and merged["measurement"] == "duration"
     return merged
 
 
@@ -663,6 +674,7 @@ async def update_goal(
             """UPDATE goal SET area = $2, description = $3, measurement = $4, baseline = $5,
                                target = $6, mastery_criterion = $7, rating_max = $8,
                                task_steps = $9::jsonb, home_practice = $10, active = $11,
+                               direction = $12, measure_name = $13, continuous = $14,
                                updated_at = now()
                 WHERE id = $1""",
             goal_id,
@@ -676,6 +688,9 @@ async def update_goal(
             json.dumps(merged["task_steps"]),
             merged["home_practice"],
             merged["active"],
+            merged["direction"],
+            merged["measure_name"],
+            merged["continuous"],
         )
         action = "update"
         if changed == ["active"]:

@@ -186,6 +186,37 @@ def help_sentence(by_help: dict[str, int], language: str) -> str | None:
     )
 
 
+def direction_sentence(per_session: list[int], direction: str | None, language: str) -> str | None:
+    """Whether the count moved the way the goal wants, first session against the latest.
+    A goal to decrease (call-outs) reads "fewer" as progress."""
+    en = language == "en"
+    down = direction == "decrease"
+    if len(per_session) < 2:
+        if not down:
+            return None
+        return (
+            "The goal is for this number to go down." if en else "La meta es que este número baje."
+        )
+    first, last = per_session[0], per_session[-1]
+    if first == last:
+        return (
+            f"The same in the first and the latest session ({first})."
+            if en
+            else f"Igual en la primera y en la última sesión ({first})."
+        )
+    moved_down = last < first
+    good = moved_down == down
+    if en:
+        move = "Down" if moved_down else "Up"
+        aim = "go down" if down else "go up"
+        verdict = "which is the goal" if good else f"the goal is for it to {aim}"
+        return f"{move} from {first} in the first session to {last} in the latest: {verdict}."
+    move = "Bajó" if moved_down else "Subió"
+    aim = "baje" if down else "suba"
+    verdict = "como se busca" if good else f"la meta es que {aim}"
+    return f"{move} de {first} en la primera sesión a {last} en la última: {verdict}."
+
+
 def _minutes(minutes: float, language: str) -> str:
     """A duration in words a parent reads: seconds under a minute, else minutes in the
     reader's number format ("12.5 minutes", "12,5 minutos")."""
@@ -233,18 +264,39 @@ def describe_goal(goal: dict[str, Any], language: str) -> list[str]:
             lines.append(sentence)
     elif m == "frequency":
         count = goal.get("count", 0)
-        lines.append(
-            f"Counted {_n(count, 'time', 'times')} over {_n(n, 'session', 'sessions')}."
-            if en
-            else f"Se contó {_n(count, 'vez', 'veces')} en {_n(n, 'sesión', 'sesiones')}."
+        what = str(goal.get("measure_name") or "").strip()
+        over = _n(n, "session", "sessions") if en else _n(n, "sesión", "sesiones")
+        if what:
+            lines.append(
+                f"{what[:1].upper()}{what[1:]}: {count} in all over {over}."
+                if en
+                else f"{what[:1].upper()}{what[1:]}: {count} en total en {over}."
+            )
+        else:
+            lines.append(
+                f"Counted {_n(count, 'time', 'times')} over {over}."
+                if en
+                else f"Se contó {_n(count, 'vez', 'veces')} en {over}."
+            )
+        sentence = direction_sentence(
+            goal.get("per_session") or [], goal.get("direction"), language
         )
+        if sentence:
+            lines.append(sentence)
     elif m == "duration":
         amount = _minutes(goal.get("minutes", 0), language)
-        lines.append(
-            f"About {amount} in total over {_n(n, 'session', 'sessions')}."
-            if en
-            else f"Unos {amount} en total en {_n(n, 'sesión', 'sesiones')}."
-        )
+        if goal.get("continuous"):
+            lines.append(
+                f"Longest time without a break: about {amount}."
+                if en
+                else f"El tiempo más largo sin pausa: unos {amount}."
+            )
+        else:
+            lines.append(
+                f"About {amount} in total over {_n(n, 'session', 'sessions')}."
+                if en
+                else f"Unos {amount} en total en {_n(n, 'sesión', 'sesiones')}."
+            )
     elif m == "rating":
         mean, best, scale = goal.get("mean"), goal.get("best"), goal.get("scale") or 5
         if mean is not None:

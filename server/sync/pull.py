@@ -69,6 +69,7 @@ def _sections(role: str) -> list[Section]:
             "goals",
             """SELECT g.id, g.student_id, g.iep_id, g.area, g.description, g.measurement,
                       g.rating_max, g.task_steps::text AS task_steps, g.home_practice, g.position,
+                      g.continuous,
                       (g.active AND i.status = 'active') AS usable, {key} AS k
                  FROM goal g JOIN iep i ON i.id = g.iep_id""",
             "g.student_id",
@@ -187,6 +188,7 @@ def _add(changes: Changes, removed_goals: list[int], name: str, r: asyncpg.Recor
                 task_steps=[str(x) for x in msgspec.json.decode(r["task_steps"])],
                 home_practice=r["home_practice"],
                 position=r["position"],
+                continuous=r["continuous"],
             )
         )
     elif name == "services":

@@ -171,6 +171,8 @@ class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
     task_steps: list[str]
     home_practice: bool
     position: int
+    # A duration goal counting its longest run (collect/derive.py, pwa/js/figures.js).
+    continuous: bool = False
 
 
 class ServiceOut(msgspec.Struct, frozen=True, kw_only=True):

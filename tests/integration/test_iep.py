@@ -156,6 +156,9 @@ def test_goal_measurement_rules_are_enforced_and_nothing_is_written(
         ({"measurement": "trials", "area": "a" * 81}, "length <= 80"),
         ({"measurement": "trials", "description": "d" * 2001}, "length <= 2000"),
         ({"measurement": "trials", "baseline": "b" * 501}, "length <= 500"),
+        ({"measurement": "frequency", "direction": "sideways"}, "direction"),
+        ({"measurement": "frequency", "measure_name": "m" * 81}, "length <= 80"),
+        ({"measurement": "frequency", "continuous": "yes"}, "continuous"),
     ]
     before = counts(sql, classroom.student.school_id)
     for extra, needle in bad:
@@ -168,10 +171,21 @@ def test_goal_measurement_rules_are_enforced_and_nothing_is_written(
         {"measurement": "rating", "rating_max": 10},
         {"measurement": "task_analysis", "task_steps": ["s"] * 30},
         {"measurement": "task_analysis", "task_steps": ["x" * 120]},
+        {"measurement": "frequency", "direction": "decrease", "measure_name": "call-outs"},
+        {"measurement": "duration", "continuous": True},
     ]
     for extra in good:
         r = teacher.post(f"/api/ieps/{iep_id}/goals", json={**base, **extra})
         assert r.status_code == 201, (extra, r.text)
+    stored = sql.execute(
+        "SELECT measurement, direction, measure_name, continuous FROM goal WHERE iep_id = %s"
+        " AND measurement IN ('frequency', 'duration') ORDER BY id DESC LIMIT 2",
+        (iep_id,),
+    ).fetchall()
+    assert stored == [
+        ("duration", "increase", "", True),
+        ("frequency", "decrease", "call-outs", False),
+    ]
 
 
 def test_iep_dates_must_be_sane_and_in_order(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -169,6 +170,40 @@ def test_a_note_whose_data_changed_after_the_preview_is_not_published(
     assert (
         "Practised 4 times in 1 session: 2 correct (50%)." in stored[0]["en"]["goals"][0]["lines"]
     )
+
+
+def test_a_note_says_what_a_count_counts_and_which_way_it_should_move(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    """Not "Counted 7 times" under a goal about raising a hand: call-outs, a behaviour to
+    reduce, went from 5 to 2."""
+    sql.execute(
+        "UPDATE goal SET measure_name = 'call-outs per lesson', direction = 'decrease'"
+        " WHERE id = %s",
+        (classroom.student.goals["frequency"],),
+    )
+    sessions = []
+    for hours, count in ((30, 5), (6, 2)):
+        sid = make_session(
+            sql,
+            classroom.student,
+            classroom.aide,
+            status="approved",
+            opened=datetime.now(UTC) - timedelta(hours=hours),
+        )
+        for _ in range(count):
+            observe(sql, sid, classroom.student, classroom.aide, "tally", goal="frequency", delta=1)
+        sessions.append(sid)
+    teacher = client_for(classroom.teacher)
+    assert publish(teacher, classroom, sessions).status_code in (302, 303)
+    note = (
+        client_for(classroom.parent)
+        .get(f"/parent/notes/{latest_note(sql, classroom)}", headers=PAGE)
+        .text
+    )
+    assert "Call-outs per lesson: 7 in all over 2 sessions." in note
+    assert "Down from 5 in the first session to 2 in the latest: which is the goal." in note
+    assert "Counted" not in note
 
 
 def test_read_receipts_show_who_has_not_read_a_note(

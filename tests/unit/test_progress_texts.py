@@ -151,3 +151,41 @@ def test_the_note_preview_is_shown_in_each_guardians_language_english_first() ->
         ("en", "English", ["Dad", "Mom"]),
         ("es", "Spanish", ["Abuela", "Tía"]),
     ]
+
+
+CALL_OUTS: dict[str, Any] = {
+    "measurement": "frequency",
+    "sessions": 3,
+    "count": 21,
+    "per_session": [12, 6, 3],
+    "measure_name": "call-outs per lesson",
+    "direction": "decrease",
+}
+
+
+def test_a_count_says_what_it_counts_and_whether_it_moved_the_right_way() -> None:
+    assert describe_goal(CALL_OUTS, "en") == [
+        "Call-outs per lesson: 21 in all over 3 sessions.",
+        "Down from 12 in the first session to 3 in the latest: which is the goal.",
+    ]
+    assert describe_goal(CALL_OUTS, "es")[1] == (
+        "Bajó de 12 en la primera sesión a 3 en la última: como se busca."
+    )
+    worse = {**CALL_OUTS, "per_session": [3, 6, 12]}
+    assert describe_goal(worse, "en")[1] == (
+        "Up from 3 in the first session to 12 in the latest: the goal is for it to go down."
+    )
+    greetings = {**CALL_OUTS, "direction": "increase", "measure_name": "greetings"}
+    assert describe_goal(greetings, "en")[1] == (
+        "Down from 12 in the first session to 3 in the latest: the goal is for it to go up."
+    )
+    one = {**CALL_OUTS, "sessions": 1, "per_session": [4], "count": 4}
+    assert describe_goal(one, "en")[1] == "The goal is for this number to go down."
+    same = {**CALL_OUTS, "per_session": [4, 1, 4]}
+    assert describe_goal(same, "en")[1] == "The same in the first and the latest session (4)."
+
+
+def test_a_continuous_duration_reads_its_longest_run() -> None:
+    run = {"measurement": "duration", "sessions": 2, "minutes": 9.5, "continuous": True}
+    assert describe_goal(run, "en") == ["Longest time without a break: about 9.5 minutes."]
+    assert describe_goal(run, "es") == ["El tiempo más largo sin pausa: unos 9,5 minutos."]

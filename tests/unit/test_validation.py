@@ -205,6 +205,9 @@ GOAL = {
     "rating_max": 5,
     "task_steps": [],
     "home_practice": False,
+    "direction": "increase",
+    "measure_name": "",
+    "continuous": False,
     "active": True,
 }
 
@@ -222,6 +225,12 @@ def test_merge_goal_drops_what_a_new_measurement_no_longer_uses() -> None:
     assert goal_measurement_problem(
         explicit["measurement"], explicit["rating_max"], explicit["task_steps"]
     )
+    # Only a duration goal keeps "one continuous run".
+    timed = merge_goal(
+        {**GOAL, "measurement": "duration", "rating_max": None}, GoalPatch(continuous=True)
+    )
+    assert timed["continuous"] is True
+    assert merge_goal(timed, GoalPatch(measurement="frequency"))["continuous"] is False
 
 
 def _iep(iep_id: int, status: str, start: str) -> IepOut:
@@ -296,6 +305,9 @@ def test_goal_out_round_trips_as_json() -> None:
         rating_max=None,
         task_steps=[],
         home_practice=False,
+        direction="increase",
+        measure_name="",
+        continuous=False,
         active=True,
         position=0,
         objectives=[],
