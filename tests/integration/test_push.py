@@ -295,6 +295,31 @@ def test_a_stored_key_off_the_curve_is_refused_at_send_not_retried(
     assert push_service.received_for(sub) == []
 
 
+def test_a_row_that_used_up_its_attempts_is_never_claimed_again(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    from server.notify.worker import MAX_ATTEMPTS
+
+    # Its last worker died holding the lease (or failed before marking it).
+    room, sub = _queued_note(clients, factory, sql, push_service)
+    sql.execute(
+        """UPDATE notification SET attempts = %s, leased_by = 'a dead worker',
+                  lease_until = now() - interval '1 minute'
+            WHERE user_id = %s""",
+        (MAX_ATTEMPTS, room.parent.id),
+    )
+    run_worker(database_url, push_service)
+    run_worker(database_url, push_service, now=datetime.now(UTC) + timedelta(hours=1))
+    assert push_service.received_for(sub) == []
+    row = notification(sql, room.parent)
+    assert (row["status"], row["attempts"]) == ("dropped", MAX_ATTEMPTS)
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in row["last_error"]
+
+
 # -- the happy path ---------------------------------------------------------------------
 
 
