@@ -89,15 +89,19 @@ async def login(
     return result
 
 
-def login_buckets(email: str, client_address: str, *, known_device: bool) -> list[Bucket]:
-    """Where a password attempt is counted (docs/security.md, "Login limits"): the source
-    (account and address) with a growing delay, so a stranger's wrong guesses never lock
-    the holder out from elsewhere; the address across accounts; and, unless the browser
-    already signed in to this account, a generous ceiling per account across addresses."""
+def login_buckets(email: str, client_address: str, *, known_device: int | None) -> list[Bucket]:
+    """Where a password attempt is counted (docs/security.md, "Login limits"): its source
+    with a growing delay, so a stranger's wrong guesses never lock the holder out from
+    elsewhere; the address across accounts; and a generous ceiling per account across
+    addresses. The source is the (account, address) pair, or, for a browser that already
+    signed in to this account (`known_device`, its device id), that device: the holder's
+    own devices keep their own count even behind a proxy every stranger shares, and skip
+    the ceiling."""
     s = get_settings()
+    source = f"device:{known_device}" if known_device is not None else client_address
     buckets = [
         Bucket(
-            f"login:source:{email}|{client_address}",
+            f"login:source:{email}|{source}",
             s.login_limit_per_account,
             s.login_window_seconds,
             backoff_seconds=s.login_backoff_seconds,
@@ -106,7 +110,7 @@ def login_buckets(email: str, client_address: str, *, known_device: bool) -> lis
             f"login:address:{client_address}", s.login_limit_per_address, s.login_window_seconds
         ),
     ]
-    if not known_device:
+    if known_device is None:
         buckets.append(
             Bucket(f"login:account:{email}", s.login_limit_account_ceiling, s.login_window_seconds)
         )
@@ -120,14 +124,12 @@ async def prove_password(
     None (unknown, wrong or deactivated alike: audited as a failed login). Only failures
     count toward the limits. Raises ratelimit.RateLimited, the same for every account."""
     async with db.connection() as conn:
-        known_device = device_token is not None and bool(
-            await conn.fetchval(
-                """SELECT EXISTS (SELECT 1 FROM device d JOIN app_user u ON u.id = d.user_id
-                                   WHERE d.token_hash = $1 AND d.revoked_at IS NULL
-                                     AND lower(u.email) = $2)""",
-                token_hash(device_token),
-                email,
-            )
+        # Looked up for unknown accounts too (finding none), so both take the same path.
+        known_device = await conn.fetchval(
+            """SELECT d.id FROM device d JOIN app_user u ON u.id = d.user_id
+                WHERE d.token_hash = $1 AND d.revoked_at IS NULL AND lower(u.email) = $2""",
+            token_hash(device_token or ""),
+            email,
         )
     buckets = login_buckets(email, client_address, known_device=known_device)
     await ratelimit.take(buckets)

@@ -181,6 +181,22 @@ def test_wrong_guesses_lock_their_source_not_the_account_holder(
         assert _login(holder, victim.email, PASSWORD).status_code == 200
 
 
+def test_behind_a_shared_address_the_holders_own_browser_still_signs_in(
+    base_url: str, factory: Factory
+) -> None:
+    # Behind a reverse proxy every request comes from one address (here 127.0.0.1).
+    victim = factory.user("teacher")
+    with client_from(base_url, "127.0.0.1") as laptop:
+        assert _login(laptop, victim.email, PASSWORD).status_code == 200
+        assert laptop.post("/api/auth/logout").status_code == 200
+        with client_from(base_url, "127.0.0.1") as stranger:
+            statuses = [_login(stranger, victim.email, f"guess {i}").status_code for i in range(6)]
+            assert statuses == [401] * 5 + [429]
+            assert _login(stranger, victim.email, PASSWORD).status_code == 429
+        # The browser the holder signed in with before keeps its own count.
+        assert _login(laptop, victim.email, PASSWORD).status_code == 200
+
+
 def test_each_failure_past_the_free_ones_doubles_the_wait_and_success_starts_afresh(
     base_url: str, factory: Factory, sql: psycopg.Connection[Any]
 ) -> None:
