@@ -29,9 +29,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     secure_cookies: bool
     session_idle_minutes: int
     session_absolute_hours: int
-    login_limit_per_account: int
+    login_limit_per_account: int  # free failures per (account, address) source
     login_limit_per_address: int
     login_window_seconds: int
+    login_backoff_seconds: int
+    login_limit_account_ceiling: int
     max_body_bytes: int
     invite_ttl_hours: int
     reset_ttl_hours: int
@@ -82,6 +84,8 @@ def load_settings() -> Settings:
         login_limit_per_account=_int("TANDEM_LOGIN_LIMIT_ACCOUNT", 5),
         login_limit_per_address=_int("TANDEM_LOGIN_LIMIT_ADDRESS", 50),
         login_window_seconds=_int("TANDEM_LOGIN_WINDOW_SECONDS", 15 * 60),
+        login_backoff_seconds=_int("TANDEM_LOGIN_BACKOFF_SECONDS", 60),
+        login_limit_account_ceiling=_int("TANDEM_LOGIN_LIMIT_ACCOUNT_CEILING", 100),
         max_body_bytes=_int("TANDEM_MAX_BODY_BYTES", 1024 * 1024),
         invite_ttl_hours=_int("TANDEM_INVITE_TTL_HOURS", 7 * 24),
         reset_ttl_hours=_int("TANDEM_RESET_TTL_HOURS", 24),

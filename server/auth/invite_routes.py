@@ -9,11 +9,16 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import HTTPException
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_401_UNAUTHORIZED
+from litestar.status_codes import (
+    HTTP_400_BAD_REQUEST,
+    HTTP_401_UNAUTHORIZED,
+    HTTP_429_TOO_MANY_REQUESTS,
+)
 
 from server.auth import invites, service
 from server.auth.cookies import login_cookies
 from server.auth.guards import current_user, role_in
+from server.auth.ratelimit import RateLimited
 from server.auth.schemas import (
     AcceptInviteForm,
     CsrfOnlyForm,
@@ -69,12 +74,18 @@ async def _logged_in(request: Request[Any, Any, Any], accepted: invites.Accepted
 
 
 def _invite_page(
-    link: invites.PendingLink, token: str, *, error: str | None = None, status: int = 200
+    link: invites.PendingLink,
+    token: str,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
     return Template(
         template_name="invite/accept.html.j2",
         context={"link": link, "token": token, "error": error},
         status_code=status,
+        headers=headers,
     )
 
 
@@ -97,9 +108,23 @@ async def accept_invite(
     if problem:
         return _invite_page(link, token, error=problem, status=HTTP_400_BAD_REQUEST)
     try:
-        accepted = await invites.accept_invite(token, name=data.name, password=data.password)
+        accepted = await invites.accept_invite(
+            token,
+            name=data.name,
+            password=data.password,
+            client_address=request.client.host if request.client else "unknown",
+            device_token=request.cookies.get(DEVICE_COOKIE),
+        )
     except invites.WrongPassword:
         return _invite_page(link, token, error=service.LOGIN_FAILED, status=HTTP_401_UNAUTHORIZED)
+    except RateLimited as exc:
+        return _invite_page(
+            link,
+            token,
+            error=service.LOGIN_LIMITED,
+            status=HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     return await _logged_in(request, accepted)
 
 

@@ -33,8 +33,8 @@ from litestar.status_codes import HTTP_409_CONFLICT, HTTP_410_GONE
 
 from server import db, mail
 from server.audit import service as audit
-from server.auth import notices, ratelimit, scope
-from server.auth.passwords import hash_password, verify_password
+from server.auth import notices, scope, service
+from server.auth.passwords import hash_password
 from server.auth.sessions import CurrentUser, new_token, token_hash
 from server.settings import get_settings
 from server.validation import text_problem
@@ -460,25 +460,26 @@ class WrongPassword(Exception):
     """An existing account accepted an invitation with the wrong password."""
 
 
-async def accept_invite(token: str, *, name: str, password: str) -> Accepted:
+async def accept_invite(
+    token: str, *, name: str, password: str, client_address: str, device_token: str | None
+) -> Accepted:
     """Use an invitation: create the account (or, for someone who already has one, check
-    their password), the membership and, for a parent, the guardianship."""
+    their password), the membership and, for a parent, the guardianship.
+
+    Raises ratelimit.RateLimited when the link holder's source has failed too often."""
     if not _valid_token(token):
         raise NotFoundException("No such link.")
     preview = await pending("invite", token)
     if preview.existing_user:
-        s = get_settings()
-        # The link holder must prove the password: limited like a login to the account.
-        await ratelimit.hit(
-            f"login:account:{preview.email}",
-            limit=s.login_limit_per_account,
-            window_seconds=s.login_window_seconds,
+        # The link holder must prove the password, counted and limited as a login from
+        # the same source is: a stranger's failures here never lock the holder's login.
+        proved = await service.prove_password(
+            email=preview.email,
+            password=password,
+            client_address=client_address,
+            device_token=device_token,
         )
-        async with db.connection() as conn:
-            stored = await conn.fetchval(
-                "SELECT password_hash FROM app_user WHERE lower(email) = $1", preview.email
-            )
-        if not await verify_password(stored, password):
+        if proved is None:
             raise WrongPassword
         new_hash = None
     else:

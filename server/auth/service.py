@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import asyncpg
 import msgspec
 
 from server import db
 from server.audit import service as audit
 from server.auth import ratelimit
 from server.auth.passwords import hash_password, verify_password
+from server.auth.ratelimit import Bucket
 from server.auth.sessions import (
     CurrentUser,
     create_session,
@@ -62,38 +64,12 @@ async def login(
     Raises ratelimit.RateLimited or LoginFailed; both say the same thing whether or not
     the account exists.
     """
-    s = get_settings()
     email = normalise_email(email)
-    await ratelimit.hit(
-        f"login:address:{client_address}",
-        limit=s.login_limit_per_address,
-        window_seconds=s.login_window_seconds,
+    row = await prove_password(
+        email=email, password=password, client_address=client_address, device_token=device_token
     )
-    await ratelimit.hit(
-        f"login:account:{email}",
-        limit=s.login_limit_per_account,
-        window_seconds=s.login_window_seconds,
-    )
-    async with db.connection() as conn:
-        row = await conn.fetchrow(
-            """SELECT u.id, u.password_hash, u.is_active, m.school_id, m.role
-                 FROM app_user u JOIN membership m ON m.user_id = u.id
-                WHERE lower(u.email) = $1
-                ORDER BY m.id LIMIT 1""",
-            email,
-        )
-    ok = await verify_password(row["password_hash"] if row else None, password)
-    if row is None or not ok or not row["is_active"]:
-        await audit.record(
-            None,
-            action="login_failed",
-            record_type="user",
-            record_id=row["id"] if row else None,
-            school_id=row["school_id"] if row else None,
-            detail={"address": client_address},
-        )
+    if row is None:
         raise LoginFailed(LOGIN_FAILED)
-    await ratelimit.reset(f"login:account:{email}")
     result = await start_session(
         user_id=row["id"],
         school_id=row["school_id"],
@@ -111,6 +87,81 @@ async def login(
         detail={"device_id": result.device_id},
     )
     return result
+
+
+def login_buckets(email: str, client_address: str, *, known_device: int | None) -> list[Bucket]:
+    """Where a password attempt is counted (docs/security.md, "Login limits"): its source
+    with a growing delay, so a stranger's wrong guesses never lock the holder out from
+    elsewhere; the address across accounts; and a generous ceiling per account across
+    addresses. The source is the (account, address) pair, or, for a browser that already
+    signed in to this account (`known_device`, its device id), that device: the holder's
+    own devices keep their own count even behind a proxy every stranger shares, and skip
+    the ceiling."""
+    s = get_settings()
+    source = f"device:{known_device}" if known_device is not None else client_address
+    buckets = [
+        Bucket(
+            f"login:source:{email}|{source}",
+            s.login_limit_per_account,
+            s.login_window_seconds,
+            backoff_seconds=s.login_backoff_seconds,
+        ),
+        Bucket(
+            f"login:address:{client_address}", s.login_limit_per_address, s.login_window_seconds
+        ),
+    ]
+    if known_device is None:
+        buckets.append(
+            Bucket(f"login:account:{email}", s.login_limit_account_ceiling, s.login_window_seconds)
+        )
+    return buckets
+
+
+async def prove_password(
+    *, email: str, password: str, client_address: str, device_token: str | None
+) -> asyncpg.Record | None:
+    """The active account's row (id, school_id, role) if `password` is its password, else
+    None (unknown, wrong or deactivated alike: audited as a failed login). Only failures
+    count toward the limits. Raises ratelimit.RateLimited, the same for every account."""
+    async with db.connection() as conn:
+        # Looked up for unknown accounts too (finding none), so both take the same path.
+        known_device = await conn.fetchval(
+            """SELECT d.id FROM device d JOIN app_user u ON u.id = d.user_id
+                WHERE d.token_hash = $1 AND d.revoked_at IS NULL AND lower(u.email) = $2""",
+            token_hash(device_token or ""),
+            email,
+        )
+    buckets = login_buckets(email, client_address, known_device=known_device)
+    await ratelimit.take(buckets)
+    try:
+        async with db.connection() as conn:
+            row = await conn.fetchrow(
+                """SELECT u.id, u.password_hash, u.is_active, m.school_id, m.role
+                     FROM app_user u JOIN membership m ON m.user_id = u.id
+                    WHERE lower(u.email) = $1
+                    ORDER BY m.id LIMIT 1""",
+                email,
+            )
+        verified = await verify_password(row["password_hash"] if row else None, password)
+    except BaseException:
+        await ratelimit.release(buckets)  # not an answer about the password
+        raise
+    ok = row is not None and verified and bool(row["is_active"])
+    if ok:
+        await ratelimit.release(buckets, forget=buckets[:1])
+    else:
+        await ratelimit.failed(buckets)
+    if not ok:
+        await audit.record(
+            None,
+            action="login_failed",
+            record_type="user",
+            record_id=row["id"] if row else None,
+            school_id=row["school_id"] if row else None,
+            detail={"address": client_address},
+        )
+        return None
+    return row
 
 
 async def start_session(

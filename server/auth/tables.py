@@ -29,8 +29,12 @@ class AuthSession(Table, tablename="auth_session"):
 
 class RateLimit(Table, tablename="rate_limit"):
     key = Text(primary_key=True)
+    failures = Integer()
     window_start = Timestamptz()
-    hits = Integer()
+    last_failed_at = Timestamptz(null=True, default=None)
+    blocked_until = Timestamptz(null=True, default=None)
+    in_flight = Integer()
+    in_flight_at = Timestamptz()
 
 
 class AccountLink(Table, tablename="account_link"):

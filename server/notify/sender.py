@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pywebpush import WebPusher
 
 from server.notify.endpoints import EndpointRefused, check_resolved, check_static
@@ -61,13 +62,18 @@ def _b64(text: str) -> bytes:
 
 
 def check_keys(p256dh: str, auth: str) -> None:
-    """p256dh: an uncompressed P-256 point (65 bytes); auth: a 16-byte secret."""
+    """p256dh: an uncompressed point on the P-256 curve (65 bytes); auth: a 16-byte secret."""
     try:
         point, secret = _b64(p256dh), _b64(auth)
     except (ValueError, TypeError):
         raise InvalidKeys("The subscription keys are not base64url.") from None
     if len(point) != 65 or point[0] != 4:
         raise InvalidKeys("The p256dh key must be a 65-byte uncompressed P-256 point.")
+    try:
+        # 65 bytes are not yet a key: a point off the curve makes every encryption fail.
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+    except ValueError:
+        raise InvalidKeys("The p256dh key is not a point on the P-256 curve.") from None
     if len(secret) != 16:
         raise InvalidKeys("The auth secret must be 16 bytes.")
 

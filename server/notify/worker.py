@@ -84,14 +84,23 @@ class NotificationWorker:
     # -- claiming ---------------------------------------------------------------------
 
     async def claim(self, now: datetime) -> list[asyncpg.Record]:
+        """Lease due rows. A row that used up its attempts (its last worker died or
+        failed before marking it) is dropped here, never claimed again."""
         async with self.pool.acquire() as conn:
             return list(
                 await conn.fetch(
-                    """UPDATE notification n
+                    """WITH spent AS (
+                         UPDATE notification
+                            SET status = 'dropped', lease_until = NULL,
+                                last_error = left(concat_ws('; ', last_error,
+                                    'gave up after ' || attempts || ' attempts'), $6)
+                          WHERE status = 'queued' AND not_before <= $1 AND attempts >= $5
+                            AND (lease_until IS NULL OR lease_until <= $1))
+                       UPDATE notification n
                           SET lease_until = $2, leased_by = $3, attempts = n.attempts + 1
                         WHERE n.id IN (
                               SELECT id FROM notification
-                               WHERE status = 'queued' AND not_before <= $1
+                               WHERE status = 'queued' AND not_before <= $1 AND attempts < $5
                                  AND (lease_until IS NULL OR lease_until <= $1)
                                ORDER BY not_before, created_at
                                LIMIT $4
@@ -101,6 +110,8 @@ class NotificationWorker:
                     now + self.lease,
                     self.worker_id,
                     self.batch_size,
+                    MAX_ATTEMPTS,
+                    ERROR_MAX,
                 )
             )
 

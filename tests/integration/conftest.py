@@ -11,7 +11,8 @@ import pytest
 from tests.support.servers import AppServer
 
 # ---------------------------------------------------------------------------------------
-# A second app server: a low per-address login limit, and SMTP pointed at a local sink.
+# A second app server: low per-address and per-account login limits, and SMTP pointed at a
+# local sink.
 
 
 class _SmtpSink(socketserver.StreamRequestHandler):
@@ -64,6 +65,7 @@ def strict_server(database_url: str, smtp_sink: tuple[int, list[str]]) -> Iterat
         database_url,
         extra_env={
             "TANDEM_LOGIN_LIMIT_ADDRESS": "4",
+            "TANDEM_LOGIN_LIMIT_ACCOUNT_CEILING": "6",
             "TANDEM_SMTP_URL": f"smtp://127.0.0.1:{smtp_sink[0]}",
             "TANDEM_MAIL_FROM": "tandem@school.example",
         },

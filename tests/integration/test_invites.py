@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from tests.support.client import ApiClient
-from tests.support.factories import Classroom, Factory
+from tests.support.client import ApiClient, client_from
+from tests.support.factories import PASSWORD, Classroom, Factory
 from tests.support.servers import AppServer
 
 NEW_PASSWORD = "a brand new passphrase for tandem"
@@ -426,6 +426,53 @@ def test_reset_for_a_parent_whose_guardianship_was_revoked_is_refused_to_the_tea
     factory.guardian(barred, classroom.student, revoked=True)
     teacher = client_for(classroom.teacher)
     assert teacher.post("/api/reset-links", json={"user_id": barred.id}).status_code == 404
+
+
+def test_a_limited_invitation_acceptance_is_a_429_page_and_leaves_the_holders_login_alone(
+    client_for: Any,
+    classroom: Classroom,
+    factory: Factory,
+    base_url: str,
+    sql: psycopg.Connection[Any],
+) -> None:
+    holder = factory.user("parent")
+    factory.guardian(holder, classroom.other)
+    teacher = client_for(classroom.teacher)
+    link = invite(teacher, email=holder.email, role="parent", student_id=classroom.student.id)
+    assert link.status_code == 201, link.text
+    path = token_path(link.json()["url"])
+    html = {"accept": "text/html"}
+    # Someone else holding the link guesses the account's password.
+    with client_from(base_url, "127.0.0.1") as guesser:
+        statuses = [
+            guesser.post(path, data={"password": f"guess {i}"}, headers=html).status_code
+            for i in range(5)
+        ]
+        assert statuses == [401] * 5
+        limited = guesser.post(path, data={"password": "one more guess"}, headers=html)
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) > 0
+        assert "Too many login attempts" in limited.text
+        assert 'name="password"' in limited.text  # the page, with its form
+    used = sql.execute(
+        "SELECT used_at FROM account_link WHERE id = %s", (link.json()["id"],)
+    ).fetchone()
+    assert used == (None,)  # nothing changed: the link is still there to use
+    # The holder, from their own address: their login works, and so does the link.
+    with client_from(base_url, "127.0.0.2") as own:
+        assert (
+            own.post(
+                "/api/auth/login", json={"email": holder.email, "password": PASSWORD}
+            ).status_code
+            == 200
+        )
+    with client_from(base_url, "127.0.0.2") as own:
+        assert own.post(path, data={"password": PASSWORD}, headers=html).status_code == 303
+    children = sql.execute(
+        "SELECT count(*) FROM guardianship WHERE parent_id = %s AND student_id = %s",
+        (holder.id, classroom.student.id),
+    ).fetchone()
+    assert children == (1,)
 
 
 ADDRESS_KEY = "login:address:127.0.0.1"

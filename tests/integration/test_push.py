@@ -10,6 +10,7 @@ tested without waiting.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 import uuid
@@ -251,6 +252,70 @@ def test_subscribe_checks_key_lengths_and_fields(
     r = parent.post("/api/push/subscriptions", json={**good, "user_id": room.teacher.id})
     assert r.status_code == 400
     assert parent.post("/api/push/subscriptions", json=good).status_code == 201
+
+
+# 65 bytes in the uncompressed form, but (1, 1) is not on the P-256 curve.
+OFF_CURVE_P256DH = base64.urlsafe_b64encode(b"\x04" + b"\x01" * 64).rstrip(b"=").decode()
+
+
+def test_subscribe_refuses_a_p256dh_that_is_not_a_curve_point(
+    clients: Callable[[User], ApiClient],
+    room: Classroom,
+    push_service: PushService,
+    sql: psycopg.Connection[Any],
+) -> None:
+    parent = clients(room.parent)
+    body = push_service.new_subscription().as_json()
+    body["keys"]["p256dh"] = OFF_CURVE_P256DH
+    r = parent.post("/api/push/subscriptions", json=body)
+    assert r.status_code == 400
+    assert "not a point on the P-256 curve" in r.json()["detail"]
+    assert subscriptions(sql, room.parent) == 0
+
+
+def test_a_stored_key_off_the_curve_is_refused_at_send_not_retried(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    # A subscription stored before subscribe checked the curve.
+    room, sub = _queued_note(clients, factory, sql, push_service)
+    sql.execute(
+        "UPDATE push_subscription SET p256dh = %s WHERE endpoint = %s",
+        (OFF_CURVE_P256DH, sub.endpoint),
+    )
+    run_worker(database_url, push_service)
+    row = notification(sql, room.parent)
+    assert (row["status"], row["attempts"]) == ("dropped", 1)
+    assert subscriptions(sql, room.parent) == 0
+    assert push_service.received_for(sub) == []
+
+
+def test_a_row_that_used_up_its_attempts_is_never_claimed_again(
+    clients: Callable[[User], ApiClient],
+    factory: Factory,
+    sql: psycopg.Connection[Any],
+    push_service: PushService,
+    database_url: str,
+) -> None:
+    from server.notify.worker import MAX_ATTEMPTS
+
+    # Its last worker died holding the lease (or failed before marking it).
+    room, sub = _queued_note(clients, factory, sql, push_service)
+    sql.execute(
+        """UPDATE notification SET attempts = %s, leased_by = 'a dead worker',
+                  lease_until = now() - interval '1 minute'
+            WHERE user_id = %s""",
+        (MAX_ATTEMPTS, room.parent.id),
+    )
+    run_worker(database_url, push_service)
+    run_worker(database_url, push_service, now=datetime.now(UTC) + timedelta(hours=1))
+    assert push_service.received_for(sub) == []
+    row = notification(sql, room.parent)
+    assert (row["status"], row["attempts"]) == ("dropped", MAX_ATTEMPTS)
+    assert f"gave up after {MAX_ATTEMPTS} attempts" in row["last_error"]
 
 
 # -- the happy path ---------------------------------------------------------------------

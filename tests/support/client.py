@@ -37,3 +37,9 @@ class ApiClient(httpx.Client):
         response = self.post("/api/auth/login", json={"email": email, "password": password})
         assert response.status_code == 200, response.text
         return response
+
+
+def client_from(base_url: str, address: str) -> ApiClient:
+    """A browser at another client address (any 127.x.y.z reaches the app on loopback),
+    so per-address login limits can be told apart in one test."""
+    return ApiClient(base_url, transport=httpx.HTTPTransport(local_address=address))
