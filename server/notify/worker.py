@@ -213,10 +213,14 @@ class NotificationWorker:
         **extra: bool,
     ) -> None:
         await conn.execute(
+            # Waiting for the recipient's schedule (no error) is not a delivery attempt:
+            # give back the one the claim took, so deferrals never use up the cap.
             """UPDATE notification
                   SET not_before = $2, lease_until = NULL,
                       scheduled = coalesce($4, scheduled), digest = coalesce($5, digest),
-                      last_error = coalesce($3, last_error)
+                      last_error = coalesce($3, last_error),
+                      attempts = CASE WHEN $3::text IS NULL THEN greatest(attempts - 1, 0)
+                                      ELSE attempts END
                 WHERE id = ANY($1::uuid[]) AND leased_by = $6""",
             ids,
             until,
@@ -255,7 +259,8 @@ class NotificationWorker:
                     return
                 # Due at once: take the lease back and go on.
                 await conn.execute(
-                    "UPDATE notification SET lease_until = $2 WHERE id = $1 AND leased_by = $3",
+                    """UPDATE notification SET lease_until = $2, attempts = attempts + 1
+                        WHERE id = $1 AND leased_by = $3""",
                     nid,
                     now + self.lease,
                     self.worker_id,

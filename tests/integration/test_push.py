@@ -597,10 +597,13 @@ def test_daily_digest_collects_the_days_notes_into_one_push(
     morning = _next_local(10, 0)
     run_worker(database_url, push_service, now=morning)
     rows = sql.execute(
-        "SELECT status, not_before, digest FROM notification WHERE user_id = %s", (room.parent.id,)
+        "SELECT status, not_before, digest, attempts FROM notification WHERE user_id = %s",
+        (room.parent.id,),
     ).fetchall()
     assert len(rows) == 2
     assert all(r[0] == "queued" and r[2] for r in rows)
+    # Waiting for the digest is not a delivery attempt: it never uses up the cap.
+    assert [r[3] for r in rows] == [0, 0]
     assert {r[1] for r in rows} == {_next_local(17, 0)}
     assert push_service.received_for(sub) == []
     run_worker(database_url, push_service, now=_next_local(17, 1))
