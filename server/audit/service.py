@@ -43,3 +43,26 @@ async def record(
         return
     async with db.connection() as c:
         await c.execute(sql, *args)
+
+
+async def refusal(
+    actor: CurrentUser | None,
+    *,
+    attempted: str,
+    record_type: str,
+    record_id: object = None,
+    student_id: int | None = None,
+    request_id: str | None = None,
+    reason: str,
+) -> None:
+    """Append a 'denied' row for a refused request, on a connection of its own: the
+    refused work is usually rolled back, and the row must outlive it."""
+    await record(
+        actor,
+        action="denied",
+        record_type=record_type,
+        record_id=record_id,
+        student_id=student_id,
+        request_id=request_id,
+        detail={"attempted": attempted, "reason": reason},
+    )

@@ -116,8 +116,15 @@ async def mark_thread_read(conn: asyncpg.Connection, user: CurrentUser, thread_i
     return int(result.split()[-1])
 
 
-async def mark_message_read(conn: asyncpg.Connection, user: CurrentUser, message_id: UUID) -> bool:
-    """A read receipt for one message in a thread the user may see; False if none such."""
+async def mark_message_read(
+    conn: asyncpg.Connection,
+    user: CurrentUser,
+    message_id: UUID,
+    *,
+    request_id: str | None = None,
+) -> bool:
+    """A read receipt for one message in a thread the user may see; False (and the
+    refusal audited) if none such."""
     thread_id = await conn.fetchval(
         f"""SELECT t.id FROM message m JOIN message_thread t ON t.id = m.thread_id
              WHERE m.id = $4 AND t.school_id = $2 AND {IN_SCOPE}""",
@@ -125,6 +132,20 @@ async def mark_message_read(conn: asyncpg.Connection, user: CurrentUser, message
         message_id,
     )
     if thread_id is None:
+        student_id = await conn.fetchval(
+            "SELECT student_id FROM message WHERE id = $1 AND school_id = $2",
+            message_id,
+            user.school_id,
+        )
+        await audit.refusal(
+            user,
+            attempted="mark_read",
+            record_type="message",
+            record_id=message_id,
+            student_id=student_id,
+            request_id=request_id,
+            reason="out_of_scope",
+        )
         return False
     await conn.execute(
         """INSERT INTO message_read (message_id, user_id) SELECT $1, $2

@@ -177,7 +177,7 @@ async def mark_read(request: Request[Any, Any, Any], message_id: uuid.UUID) -> R
     """The PWA reports that the user has seen a message (idempotent)."""
     user = current_user(request)
     async with db.connection() as conn:
-        if not await queries.mark_message_read(conn, user, message_id):
+        if not await queries.mark_message_read(conn, user, message_id, request_id=_rid(request)):
             raise NotFoundException("No such message, or you do not have access to it.")
     return ReadReceipt(message_id=message_id, read=True)
 
