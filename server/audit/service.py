@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -65,4 +66,24 @@ async def refusal(
         student_id=student_id,
         request_id=request_id,
         detail={"attempted": attempted, "reason": reason},
+    )
+
+
+async def students_listed(
+    actor: CurrentUser,
+    student_ids: Iterable[int],
+    *,
+    page: str,
+    request_id: str | None = None,
+    conn: asyncpg.Connection | None = None,
+) -> None:
+    """One row per view of a page that lists students (names, dates of birth): which
+    students it showed."""
+    await record(
+        actor,
+        action="list",
+        record_type="students",
+        request_id=request_id,
+        detail={"page": page, "student_ids": sorted(set(student_ids))},
+        conn=conn,
     )

@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from server import db
+from server.audit import service as audit
 from server.auth import scope
 from server.auth.guards import STAFF, current_user, role_in
 from server.messages import queries
@@ -83,6 +84,13 @@ async def staff_threads(request: Request[Any, Any, Any]) -> Template:
     async with db.connection() as conn:
         threads = await queries.threads(conn, user)
         students = await queries.students_without_thread(conn, user)
+        await audit.students_listed(
+            user,
+            [t["student_id"] for t in threads] + [s["id"] for s in students],
+            page="/messages",
+            request_id=_rid(request),
+            conn=conn,
+        )
     return Template(
         template_name="messages/threads.html.j2",
         context={"me": user, "threads": threads, "students": students},
@@ -142,6 +150,13 @@ async def parent_threads(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
     async with db.connection() as conn:
         threads = await queries.threads(conn, user)
+        await audit.students_listed(
+            user,
+            [t["student_id"] for t in threads],
+            page="/parent/messages",
+            request_id=_rid(request),
+            conn=conn,
+        )
     return Template(
         template_name="parent/messages.html.j2",
         context=await _parent_context(request, threads=threads),

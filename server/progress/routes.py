@@ -13,6 +13,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from server import db
+from server.audit import service as audit
 from server.auth import scope
 from server.auth.guards import current_user, role_in
 from server.notify import service as notify
@@ -58,11 +59,15 @@ async def _children(user_id: int, school_id: int) -> list[dict[str, Any]]:
 @get("/parent", guards=PARENTS, include_in_schema=False)
 async def parent_home(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
-    context = await _context(
-        request,
-        children=await _children(user.id, user.school_id),
-        notes=await service.notes_for_parent(user),
+    children = await _children(user.id, user.school_id)
+    notes = await service.notes_for_parent(user)
+    await audit.students_listed(
+        user,
+        [c["id"] for c in children] + [n["student_id"] for n in notes],
+        page="/parent",
+        request_id=_rid(request),
     )
+    context = await _context(request, children=children, notes=notes)
     return Template(template_name="parent/home.html.j2", context=context)
 
 

@@ -74,7 +74,6 @@ def _check_text(*values: str) -> None:
 async def admin_home(request: Request[Any, Any, Any]) -> Template:
     admin = current_user(request)
     users = await service.list_users(admin)
-    students = await service.list_students(admin)
     invitations = await service.list_invitations(admin)
     devices = await service.list_devices(admin)
     return _page(
@@ -82,7 +81,7 @@ async def admin_home(request: Request[Any, Any, Any]) -> Template:
         "home",
         counts={
             "people": len(users),
-            "students": len([s for s in students if not s.archived]),
+            "students": await service.count_current_students(admin),
             "pending": len([i for i in invitations if i.status == "pending"]),
             "devices": len([d for d in devices if d.revoked_at is None]),
         },
@@ -142,7 +141,9 @@ async def invitations_page(request: Request[Any, Any, Any]) -> Template:
         request,
         "invitations",
         invitations=await service.list_invitations(admin),
-        students=[s for s in await service.list_students(admin) if not s.archived],
+        students=await service.list_students(
+            admin, page="/admin/invitations", request_id=request_id(request), current_only=True
+        ),
         roles=ALL_ROLES,
     )
 
@@ -176,7 +177,10 @@ async def invitations_cancel(
 
 @get("/admin/students", guards=ADMIN, include_in_schema=False)
 async def students_page(request: Request[Any, Any, Any]) -> Template:
-    return _page(request, "students", students=await service.list_students(current_user(request)))
+    students = await service.list_students(
+        current_user(request), page="/admin/students", request_id=request_id(request)
+    )
+    return _page(request, "students", students=students)
 
 
 @post("/admin/students", guards=ADMIN, include_in_schema=False)

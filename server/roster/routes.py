@@ -60,7 +60,9 @@ async def reactivate_user(request: Request[Any, Any, Any], user_id: Id) -> dict[
 
 @get("/api/admin/students", guards=ADMIN, tags=["admin"])
 async def list_students(request: Request[Any, Any, Any]) -> list[StudentRow]:
-    return await service.list_students(current_user(request))
+    return await service.list_students(
+        current_user(request), page="/api/admin/students", request_id=request_id(request)
+    )
 
 
 @post("/api/admin/students", guards=ADMIN, tags=["admin"])

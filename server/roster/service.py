@@ -54,16 +54,34 @@ async def list_users(admin: CurrentUser) -> list[UserRow]:
     return [UserRow(**dict(r)) for r in rows]
 
 
-async def list_students(admin: CurrentUser) -> list[StudentRow]:
+async def list_students(
+    admin: CurrentUser, *, page: str, request_id: str | None = None, current_only: bool = False
+) -> list[StudentRow]:
+    """The school's students (not archived ones with current_only), for showing on
+    `page`: the view is audited with the ids shown."""
     async with db.connection() as conn:
         rows = await conn.fetch(
             """SELECT id, first_name, last_name, grade, date_of_birth, external_id,
                       archived_at IS NOT NULL AS archived
-                 FROM student WHERE school_id = $1
+                 FROM student WHERE school_id = $1 AND (NOT $2 OR archived_at IS NULL)
                 ORDER BY lower(last_name), lower(first_name), id""",
             admin.school_id,
+            current_only,
+        )
+        await audit.students_listed(
+            admin, [r["id"] for r in rows], page=page, request_id=request_id, conn=conn
         )
     return [StudentRow(**dict(r)) for r in rows]
+
+
+async def count_current_students(admin: CurrentUser) -> int:
+    async with db.connection() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM student WHERE school_id = $1 AND archived_at IS NULL",
+                admin.school_id,
+            )
+        )
 
 
 async def create_student(

@@ -136,3 +136,37 @@ def test_a_refused_read_receipt_is_audited(
         "SELECT count(*) FROM message_read WHERE user_id = %s", (stranger.id,)
     ).fetchone()
     assert reads == (0,)
+
+
+def test_pages_that_list_students_are_audited_once_per_view(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    archived = factory.student("Old")
+    sql.execute("UPDATE student SET archived_at = now() WHERE id = %s", (archived.id,))
+    mine, other = classroom.student.id, classroom.other.id
+    teacher = client_for(classroom.teacher)
+    r = teacher.post(f"/messages/students/{mine}", data={}, headers=PAGE)
+    assert r.status_code in (302, 303)
+    views = [
+        (classroom.teacher, "/messages", [mine]),
+        (classroom.aide, "/messages", [mine]),
+        (classroom.parent, "/parent", [mine]),
+        (classroom.parent, "/parent/messages", [mine]),
+        (classroom.admin, "/admin/students", sorted([mine, other, archived.id])),
+        (classroom.admin, "/api/admin/students", sorted([mine, other, archived.id])),
+        (classroom.admin, "/admin/invitations", sorted([mine, other])),
+    ]
+    for user, page, shown in views:
+        client = teacher if user is classroom.teacher else client_for(user)
+        before = len(audit_rows(sql, user.id))
+        assert client.get(page, headers=PAGE).status_code == 200, page
+        [row] = [r for r in audit_rows(sql, user.id)[before:] if r["action"] == "list"]
+        assert row["record_type"] == "students"
+        assert row["detail"] == {"page": page, "student_ids": shown}, page
+        assert (row["actor_role"], row["school_id"]) == (user.role, classroom.student.school_id)
+        assert row["request_id"]
+    # The admin's home shows counts only: no list to audit.
+    admin = client_for(classroom.admin)
+    before = len(audit_rows(sql, classroom.admin.id))
+    assert admin.get("/admin", headers=PAGE).status_code == 200
+    assert audit_rows(sql, classroom.admin.id)[before:] == []
