@@ -104,8 +104,32 @@ async def messages(
     return [{**dict(r), "mine": r["author_id"] == user.id} for r in rows]
 
 
-async def mark_thread_read(conn: asyncpg.Connection, user: CurrentUser, thread_id: int) -> int:
-    """Record that `user` has read every message of the thread written by someone else."""
+async def mark_thread_read(
+    conn: asyncpg.Connection, user: CurrentUser, thread_id: int, *, request_id: str | None = None
+) -> int:
+    """Record that `user` has read every message of the thread written by someone else
+    (the thread's page posts this once it is in view). A thread out of scope is "not
+    found", and the refusal audited."""
+    student_id = await conn.fetchval(
+        f"SELECT t.student_id FROM message_thread t WHERE t.id = $4 AND t.school_id = $2 AND {IN_SCOPE}",
+        *_args(user),
+        thread_id,
+    )
+    if student_id is None:
+        await audit.refusal(
+            user,
+            attempted="mark_read",
+            record_type="message_thread",
+            record_id=thread_id,
+            student_id=await conn.fetchval(
+                "SELECT student_id FROM message_thread WHERE id = $1 AND school_id = $2",
+                thread_id,
+                user.school_id,
+            ),
+            request_id=request_id,
+            reason="out_of_scope",
+        )
+        raise NotFoundException(THREAD_NOT_FOUND)
     result = await conn.execute(
         """INSERT INTO message_read (message_id, user_id)
            SELECT m.id, $2 FROM message m WHERE m.thread_id = $1 AND m.author_id <> $2

@@ -1,7 +1,8 @@
 """Message pages and APIs: staff pages (/messages, server-rendered, online), the parent's
 thread pages (/parent/messages; the offline version lives in the PWA at /app/messages),
-and read receipts. Sending goes through messages.service.send_message, which queues the
-other side's notifications in the same transaction."""
+and read receipts (posted by a page once it is in view, never recorded by a GET).
+Sending goes through messages.service.send_message, which queues the other side's
+notifications in the same transaction."""
 
 from __future__ import annotations
 
@@ -102,7 +103,6 @@ async def staff_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templa
     user = current_user(request)
     async with db.transaction() as conn:
         thread = await queries.thread(conn, user, thread_id, request_id=_rid(request))
-        await queries.mark_thread_read(conn, user, thread_id)
         messages = await queries.messages(conn, user, thread_id)
         unread = {r["id"]: r["unread_by"] for r in await queries.receipts(conn, thread)}
     for m in messages:
@@ -168,7 +168,6 @@ async def parent_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templ
     user = current_user(request)
     async with db.transaction() as conn:
         thread = await queries.thread(conn, user, thread_id, request_id=_rid(request))
-        await queries.mark_thread_read(conn, user, thread_id)
         messages = await queries.messages(conn, user, thread_id)
     return Template(
         template_name="parent/thread.html.j2",
@@ -197,6 +196,26 @@ async def mark_read(request: Request[Any, Any, Any], message_id: uuid.UUID) -> R
     return ReadReceipt(message_id=message_id, read=True)
 
 
+class ThreadRead(msgspec.Struct, frozen=True, kw_only=True):
+    thread_id: int
+    marked: int
+
+
+@post(
+    "/api/messages/threads/{thread_id:int}/read",
+    guards=ANYONE,
+    tags=["messages"],
+    status_code=200,
+)
+async def mark_thread_read(request: Request[Any, Any, Any], thread_id: Id) -> ThreadRead:
+    """The thread's page reports that the user has it in view: every message in it by
+    someone else is read (idempotent). Opening the page (a GET) records nothing."""
+    user = current_user(request)
+    async with db.connection() as conn:
+        marked = await queries.mark_thread_read(conn, user, thread_id, request_id=_rid(request))
+    return ThreadRead(thread_id=thread_id, marked=marked)
+
+
 @get("/api/messages/threads/{thread_id:int}/receipts", guards=STAFF_ONLY, tags=["messages"])
 async def thread_receipts(request: Request[Any, Any, Any], thread_id: Id) -> list[MessageReceipt]:
     """Who has read each message, and which current guardians have not."""
@@ -220,5 +239,6 @@ ROUTES: list[Any] = [
     parent_thread,
     parent_send,
     mark_read,
+    mark_thread_read,
     thread_receipts,
 ]
