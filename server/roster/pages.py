@@ -42,6 +42,7 @@ DONE_MESSAGES = {
     "student": "Student added.",
     "linked": "Link added.",
     "ended": "Link ended. Its history is kept below.",
+    "service_ended": "The provider's access through this service has ended. The service stays.",
     "revoked": "Guardianship revoked. This parent's access to the student has ended for good.",
     "cancelled": "Link cancelled. It can no longer be used.",
     "device": "Device revoked. Its sessions have ended and it can no longer sync.",
@@ -214,6 +215,7 @@ async def student_page(request: Request[Any, Any, Any], student_id: Id) -> Templ
         "student",
         student=links.student,
         links=links.links,
+        services=links.services,
         kinds=[
             ("caseload", "Caseload (teacher or provider)"),
             ("assignment", "Aide assignment"),
@@ -268,6 +270,16 @@ async def guardianship_revoke(
     return Redirect(path=f"/admin/students/{student_id}?done=revoked", status_code=303)
 
 
+@post("/admin/services/{service_id:int}/provider/end", guards=ADMIN, include_in_schema=False)
+async def service_access_end(
+    request: Request[Any, Any, Any], service_id: Id, data: Annotated[CsrfOnlyForm, FORM]
+) -> Redirect:
+    student_id = await service.end_service_access(
+        current_user(request), service_id, request_id=request_id(request)
+    )
+    return Redirect(path=f"/admin/students/{student_id}?done=service_ended", status_code=303)
+
+
 @get("/admin/devices", guards=ADMIN, include_in_schema=False)
 async def devices_page(request: Request[Any, Any, Any]) -> Template:
     return _page(request, "devices", devices=await service.list_devices(current_user(request)))
@@ -298,6 +310,7 @@ ROUTES: list[Any] = [
     student_link_add,
     link_end,
     guardianship_revoke,
+    service_access_end,
     devices_page,
     device_revoke,
 ]
