@@ -70,7 +70,7 @@ async def thread(
             record_type="message_thread",
             record_id=thread_id,
             request_id=request_id,
-            detail={"attempted": "read"},
+            detail={"attempted": "read", "reason": "out_of_scope"},
             conn=conn,
         )
         raise NotFoundException(THREAD_NOT_FOUND)

@@ -181,7 +181,7 @@ async def session_detail(
                 record_type="data_session",
                 record_id=session_id,
                 request_id=request_id,
-                detail={"attempted": "review"},
+                detail={"attempted": "review", "reason": "out_of_scope"},
                 conn=conn,
             )
             raise NotFoundException(SESSION_NOT_FOUND)
@@ -253,7 +253,11 @@ async def approve(
                 action="denied",
                 record_type="data_session",
                 request_id=request_id,
-                detail={"attempted": "approve", "sessions": [str(s) for s in session_ids]},
+                detail={
+                    "attempted": "approve",
+                    "reason": "out_of_scope",
+                    "sessions": [str(s) for s in session_ids],
+                },
             )  # on its own connection: this transaction is rolled back
             raise NotFoundException(SESSION_NOT_FOUND)
         rows = await conn.fetch(
