@@ -415,6 +415,9 @@ def test_the_admin_sees_and_ends_a_providers_access_through_a_service(
     page = admin.get(f"/admin/students/{student.id}?done=service_ended", headers=HTML).text
     assert "access through this service has ended" in page
     assert f'action="/admin/services/{service_id}/provider/end"' not in page
+    # The teacher's IEP page says so next to the provider's name.
+    iep_page = teacher.get(f"/teacher/students/{student.id}", headers=HTML).text
+    assert 'Pat Speech <span class="hint">(access ended ' in iep_page
 
 
 def test_a_teacher_may_name_only_an_active_provider_of_their_school(
