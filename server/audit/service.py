@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
@@ -43,3 +44,46 @@ async def record(
         return
     async with db.connection() as c:
         await c.execute(sql, *args)
+
+
+async def refusal(
+    actor: CurrentUser | None,
+    *,
+    attempted: str,
+    record_type: str,
+    record_id: object = None,
+    student_id: int | None = None,
+    request_id: str | None = None,
+    reason: str,
+) -> None:
+    """Append a 'denied' row for a refused request, on a connection of its own: the
+    refused work is usually rolled back, and the row must outlive it."""
+    await record(
+        actor,
+        action="denied",
+        record_type=record_type,
+        record_id=record_id,
+        student_id=student_id,
+        request_id=request_id,
+        detail={"attempted": attempted, "reason": reason},
+    )
+
+
+async def students_listed(
+    actor: CurrentUser,
+    student_ids: Iterable[int],
+    *,
+    page: str,
+    request_id: str | None = None,
+    conn: asyncpg.Connection | None = None,
+) -> None:
+    """One row per view of a page that lists students (names, dates of birth): which
+    students it showed."""
+    await record(
+        actor,
+        action="list",
+        record_type="students",
+        request_id=request_id,
+        detail={"page": page, "student_ids": sorted(set(student_ids))},
+        conn=conn,
+    )

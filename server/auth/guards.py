@@ -14,6 +14,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from server.audit import service as audit
 from server.auth.sessions import CurrentUser
 
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
@@ -52,4 +53,27 @@ def role_in(*roles: str) -> Guard:
             raise PermissionDeniedException("Your role cannot do this.")
 
     guard.__name__ = "role_in_" + "_".join(roles)
+    return guard
+
+
+def role_in_audited(*roles: str, attempted: str, record_type: str, id_param: str) -> Guard:
+    """role_in, and a refusal is written to the audit log (a role that may not do this
+    trying is worth knowing). The record id comes from the path parameter `id_param`."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user.role in roles:
+            return
+        request_id = (connection.scope.get("state") or {}).get("request_id")
+        await audit.refusal(
+            user,
+            attempted=attempted,
+            record_type=record_type,
+            record_id=connection.path_params.get(id_param),
+            request_id=str(request_id) if request_id else None,
+            reason="role",
+        )
+        raise PermissionDeniedException("Your role cannot do this.")
+
+    guard.__name__ = "role_in_audited_" + "_".join(roles)
     return guard

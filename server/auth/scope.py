@@ -91,7 +91,9 @@ async def require_student(
             record_id=student_id,
             student_id=student_id if row is not None else None,
             request_id=request_id,
-            detail={} if allowed else {"attempted": action, "student_id": student_id},
+            detail={}
+            if allowed
+            else {"attempted": action, "student_id": student_id, "reason": "out_of_scope"},
             conn=conn,
         )
     if not allowed or row is None:

@@ -8,7 +8,7 @@ functions below, shared by the JSON API, the pages and the unit tests.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import msgspec
@@ -244,6 +244,7 @@ class ServiceOut(msgspec.Struct, frozen=True, kw_only=True):
     provider_id: int | None
     provider_name: str | None
     setting: str
+    provider_ended_at: datetime | None = None  # an admin ended the access it gave
 
 
 class IepOut(msgspec.Struct, frozen=True, kw_only=True):

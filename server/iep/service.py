@@ -314,7 +314,7 @@ async def _ieps_of(conn: asyncpg.Connection, student_id: int) -> list[IepOut]:
     )
     services = await conn.fetch(
         """SELECT sv.id, sv.iep_id, sv.service_type, sv.minutes, sv.period, sv.provider_id,
-                  u.name AS provider_name, sv.setting
+                  u.name AS provider_name, sv.setting, sv.provider_ended_at
              FROM service sv LEFT JOIN app_user u ON u.id = sv.provider_id
             WHERE sv.iep_id = ANY($1::bigint[]) ORDER BY sv.id""",
         iep_ids,

@@ -66,4 +66,6 @@ class Service(Table, tablename="service"):
     minutes = Integer()
     period = Text()
     provider_id = BigInt(null=True, default=None)
+    provider_since = Timestamptz(null=True, default=None)
+    provider_ended_at = Timestamptz(null=True, default=None)
     setting = Text(default="")

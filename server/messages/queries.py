@@ -70,7 +70,7 @@ async def thread(
             record_type="message_thread",
             record_id=thread_id,
             request_id=request_id,
-            detail={"attempted": "read"},
+            detail={"attempted": "read", "reason": "out_of_scope"},
             conn=conn,
         )
         raise NotFoundException(THREAD_NOT_FOUND)
@@ -104,8 +104,32 @@ async def messages(
     return [{**dict(r), "mine": r["author_id"] == user.id} for r in rows]
 
 
-async def mark_thread_read(conn: asyncpg.Connection, user: CurrentUser, thread_id: int) -> int:
-    """Record that `user` has read every message of the thread written by someone else."""
+async def mark_thread_read(
+    conn: asyncpg.Connection, user: CurrentUser, thread_id: int, *, request_id: str | None = None
+) -> int:
+    """Record that `user` has read every message of the thread written by someone else
+    (the thread's page posts this once it is in view). A thread out of scope is "not
+    found", and the refusal audited."""
+    student_id = await conn.fetchval(
+        f"SELECT t.student_id FROM message_thread t WHERE t.id = $4 AND t.school_id = $2 AND {IN_SCOPE}",
+        *_args(user),
+        thread_id,
+    )
+    if student_id is None:
+        await audit.refusal(
+            user,
+            attempted="mark_read",
+            record_type="message_thread",
+            record_id=thread_id,
+            student_id=await conn.fetchval(
+                "SELECT student_id FROM message_thread WHERE id = $1 AND school_id = $2",
+                thread_id,
+                user.school_id,
+            ),
+            request_id=request_id,
+            reason="out_of_scope",
+        )
+        raise NotFoundException(THREAD_NOT_FOUND)
     result = await conn.execute(
         """INSERT INTO message_read (message_id, user_id)
            SELECT m.id, $2 FROM message m WHERE m.thread_id = $1 AND m.author_id <> $2
@@ -116,8 +140,15 @@ async def mark_thread_read(conn: asyncpg.Connection, user: CurrentUser, thread_i
     return int(result.split()[-1])
 
 
-async def mark_message_read(conn: asyncpg.Connection, user: CurrentUser, message_id: UUID) -> bool:
-    """A read receipt for one message in a thread the user may see; False if none such."""
+async def mark_message_read(
+    conn: asyncpg.Connection,
+    user: CurrentUser,
+    message_id: UUID,
+    *,
+    request_id: str | None = None,
+) -> bool:
+    """A read receipt for one message in a thread the user may see; False (and the
+    refusal audited) if none such."""
     thread_id = await conn.fetchval(
         f"""SELECT t.id FROM message m JOIN message_thread t ON t.id = m.thread_id
              WHERE m.id = $4 AND t.school_id = $2 AND {IN_SCOPE}""",
@@ -125,6 +156,20 @@ async def mark_message_read(conn: asyncpg.Connection, user: CurrentUser, message
         message_id,
     )
     if thread_id is None:
+        student_id = await conn.fetchval(
+            "SELECT student_id FROM message WHERE id = $1 AND school_id = $2",
+            message_id,
+            user.school_id,
+        )
+        await audit.refusal(
+            user,
+            attempted="mark_read",
+            record_type="message",
+            record_id=message_id,
+            student_id=student_id,
+            request_id=request_id,
+            reason="out_of_scope",
+        )
         return False
     await conn.execute(
         """INSERT INTO message_read (message_id, user_id) SELECT $1, $2

@@ -1,7 +1,8 @@
 """Message pages and APIs: staff pages (/messages, server-rendered, online), the parent's
 thread pages (/parent/messages; the offline version lives in the PWA at /app/messages),
-and read receipts. Sending goes through messages.service.send_message, which queues the
-other side's notifications in the same transaction."""
+and read receipts (posted by a page once it is in view, never recorded by a GET).
+Sending goes through messages.service.send_message, which queues the other side's
+notifications in the same transaction."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from server import db
+from server.audit import service as audit
 from server.auth import scope
 from server.auth.guards import STAFF, current_user, role_in
 from server.messages import queries
@@ -83,6 +85,13 @@ async def staff_threads(request: Request[Any, Any, Any]) -> Template:
     async with db.connection() as conn:
         threads = await queries.threads(conn, user)
         students = await queries.students_without_thread(conn, user)
+        await audit.students_listed(
+            user,
+            [t["student_id"] for t in threads] + [s["id"] for s in students],
+            page="/messages",
+            request_id=_rid(request),
+            conn=conn,
+        )
     return Template(
         template_name="messages/threads.html.j2",
         context={"me": user, "threads": threads, "students": students},
@@ -94,7 +103,6 @@ async def staff_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templa
     user = current_user(request)
     async with db.transaction() as conn:
         thread = await queries.thread(conn, user, thread_id, request_id=_rid(request))
-        await queries.mark_thread_read(conn, user, thread_id)
         messages = await queries.messages(conn, user, thread_id)
         unread = {r["id"]: r["unread_by"] for r in await queries.receipts(conn, thread)}
     for m in messages:
@@ -142,6 +150,13 @@ async def parent_threads(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
     async with db.connection() as conn:
         threads = await queries.threads(conn, user)
+        await audit.students_listed(
+            user,
+            [t["student_id"] for t in threads],
+            page="/parent/messages",
+            request_id=_rid(request),
+            conn=conn,
+        )
     return Template(
         template_name="parent/messages.html.j2",
         context=await _parent_context(request, threads=threads),
@@ -153,7 +168,6 @@ async def parent_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templ
     user = current_user(request)
     async with db.transaction() as conn:
         thread = await queries.thread(conn, user, thread_id, request_id=_rid(request))
-        await queries.mark_thread_read(conn, user, thread_id)
         messages = await queries.messages(conn, user, thread_id)
     return Template(
         template_name="parent/thread.html.j2",
@@ -177,9 +191,29 @@ async def mark_read(request: Request[Any, Any, Any], message_id: uuid.UUID) -> R
     """The PWA reports that the user has seen a message (idempotent)."""
     user = current_user(request)
     async with db.connection() as conn:
-        if not await queries.mark_message_read(conn, user, message_id):
+        if not await queries.mark_message_read(conn, user, message_id, request_id=_rid(request)):
             raise NotFoundException("No such message, or you do not have access to it.")
     return ReadReceipt(message_id=message_id, read=True)
+
+
+class ThreadRead(msgspec.Struct, frozen=True, kw_only=True):
+    thread_id: int
+    marked: int
+
+
+@post(
+    "/api/messages/threads/{thread_id:int}/read",
+    guards=ANYONE,
+    tags=["messages"],
+    status_code=200,
+)
+async def mark_thread_read(request: Request[Any, Any, Any], thread_id: Id) -> ThreadRead:
+    """The thread's page reports that the user has it in view: every message in it by
+    someone else is read (idempotent). Opening the page (a GET) records nothing."""
+    user = current_user(request)
+    async with db.connection() as conn:
+        marked = await queries.mark_thread_read(conn, user, thread_id, request_id=_rid(request))
+    return ThreadRead(thread_id=thread_id, marked=marked)
 
 
 @get("/api/messages/threads/{thread_id:int}/receipts", guards=STAFF_ONLY, tags=["messages"])
@@ -205,5 +239,6 @@ ROUTES: list[Any] = [
     parent_thread,
     parent_send,
     mark_read,
+    mark_thread_read,
     thread_receipts,
 ]

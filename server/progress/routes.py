@@ -1,11 +1,13 @@
 """The parent's pages (/parent), in the parent's language: their children, progress
-notes (a read is recorded), approved data only, and notification settings."""
+notes (the page, once in view, posts the read receipt), approved data only, and
+notification settings."""
 
 from __future__ import annotations
 
 from datetime import time
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ClientException
@@ -13,6 +15,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from server import db
+from server.audit import service as audit
 from server.auth import scope
 from server.auth.guards import current_user, role_in
 from server.notify import service as notify
@@ -58,18 +61,24 @@ async def _children(user_id: int, school_id: int) -> list[dict[str, Any]]:
 @get("/parent", guards=PARENTS, include_in_schema=False)
 async def parent_home(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
-    context = await _context(
-        request,
-        children=await _children(user.id, user.school_id),
-        notes=await service.notes_for_parent(user),
+    children = await _children(user.id, user.school_id)
+    notes = await service.notes_for_parent(user)
+    await audit.students_listed(
+        user,
+        [c["id"] for c in children] + [n["student_id"] for n in notes],
+        page="/parent",
+        request_id=_rid(request),
     )
+    context = await _context(request, children=children, notes=notes)
     return Template(template_name="parent/home.html.j2", context=context)
 
 
 @get("/parent/notes/{note_id:int}", guards=PARENTS, include_in_schema=False)
 async def parent_note(request: Request[Any, Any, Any], note_id: Id) -> Template:
     user = current_user(request)
-    student_id = await service.note_student(note_id, user.school_id)
+    student_id = await service.note_student(
+        user, note_id, attempted="read", request_id=_rid(request)
+    )
     await scope.require_student(
         user, student_id, record_type="progress_note", request_id=_rid(request)
     )
@@ -78,6 +87,34 @@ async def parent_note(request: Request[Any, Any, Any], note_id: Id) -> Template:
     # The words the teacher approved, in this reader's language (progress/compose.py).
     context["text"] = note["texts"][context["lang"]]
     return Template(template_name="parent/note.html.j2", context=context)
+
+
+class NoteRead(msgspec.Struct, frozen=True, kw_only=True):
+    note_id: int
+    read: bool
+
+
+@post(
+    "/api/progress-notes/{note_id:int}/read",
+    guards=PARENTS,
+    tags=["progress"],
+    status_code=200,
+)
+async def mark_note_read(request: Request[Any, Any, Any], note_id: Id) -> NoteRead:
+    """The note's page reports that the parent has it in view (idempotent)."""
+    user = current_user(request)
+    student_id = await service.note_student(
+        user, note_id, attempted="mark_read", request_id=_rid(request)
+    )
+    await scope.require_student(
+        user,
+        student_id,
+        action="mark_read",
+        record_type="progress_note",
+        request_id=_rid(request),
+    )
+    await service.record_read(user, note_id)
+    return NoteRead(note_id=note_id, read=True)
 
 
 @get("/parent/students/{student_id:int}", guards=PARENTS, include_in_schema=False)
@@ -138,6 +175,7 @@ async def save_parent_settings(
 ROUTES: list[Any] = [
     parent_home,
     parent_note,
+    mark_note_read,
     parent_student,
     parent_settings,
     save_parent_settings,

@@ -217,20 +217,43 @@ async def notes_for_parent(user: CurrentUser) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-async def note_student(note_id: int, school_id: int) -> int:
+async def note_student(
+    user: CurrentUser, note_id: int, *, attempted: str, request_id: str | None = None
+) -> int:
+    """The student of a note of the user's school; else 404, and the refusal audited."""
     async with db.connection() as conn:
         sid = await conn.fetchval(
             "SELECT student_id FROM progress_note WHERE id = $1 AND school_id = $2",
             note_id,
-            school_id,
+            user.school_id,
         )
     if sid is None:
+        await audit.refusal(
+            user,
+            attempted=attempted,
+            record_type="progress_note",
+            record_id=note_id,
+            request_id=request_id,
+            reason="out_of_scope",
+        )
         raise NotFoundException(NOTE_NOT_FOUND)
     return int(sid)
 
 
+async def record_read(user: CurrentUser, note_id: int) -> None:
+    """The parent has seen the note (the caller checked scope). Only an explicit POST
+    from the page once it is visible lands here: a GET (prefetch, preview) is no read."""
+    async with db.connection() as conn:
+        await conn.execute(
+            """INSERT INTO progress_note_read (note_id, user_id) VALUES ($1, $2)
+               ON CONFLICT DO NOTHING""",
+            note_id,
+            user.id,
+        )
+
+
 async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
-    """The note (the caller checked the reader's scope); a parent's read is recorded."""
+    """The note (the caller checked the reader's scope). No read receipt: see record_read."""
     async with db.connection() as conn:
         row = await conn.fetchrow(
             """SELECT n.id, n.student_id, n.published_at, n.comment, n.summary, n.texts,
@@ -248,13 +271,6 @@ async def read_note(user: CurrentUser, note_id: int) -> dict[str, Any]:
             "SELECT id FROM message_thread WHERE student_id = $1 ORDER BY id LIMIT 1",
             row["student_id"],
         )
-        if user.role == "parent":
-            await conn.execute(
-                """INSERT INTO progress_note_read (note_id, user_id) VALUES ($1, $2)
-                   ON CONFLICT DO NOTHING""",
-                note_id,
-                user.id,
-            )
     note = _note(row)
     if note["texts"] is None:
         # Published before notes kept their words: compose them as they were summarised.

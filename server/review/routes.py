@@ -14,7 +14,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from server.auth import scope
-from server.auth.guards import current_user, role_in
+from server.auth.guards import current_user, role_in, role_in_audited
 from server.collect.derive import OUTCOMES, PROMPTS
 from server.progress import service as progress
 from server.progress.texts import lang
@@ -22,7 +22,19 @@ from server.review import service
 from server.review.schemas import CorrectForm, DecisionForm, RejectForm
 from server.validation import Id
 
-REVIEWERS = [role_in("admin", "teacher", "provider")]
+REVIEWER_ROLES = ("admin", "teacher", "provider")
+REVIEWERS = [role_in(*REVIEWER_ROLES)]
+
+
+def _reviewers(attempted: str, record_type: str, id_param: str) -> list[Any]:
+    """REVIEWERS for a decision: another role trying it is audited."""
+    return [
+        role_in_audited(
+            *REVIEWER_ROLES, attempted=attempted, record_type=record_type, id_param=id_param
+        )
+    ]
+
+
 FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 MAX_FORM_IDS = service.MAX_BULK
 
@@ -100,7 +112,9 @@ async def approve_sessions(request: Request[Any, Any, Any]) -> Redirect:
 
 
 @post(
-    "/teacher/review/sessions/{session_id:uuid}/reject", guards=REVIEWERS, include_in_schema=False
+    "/teacher/review/sessions/{session_id:uuid}/reject",
+    guards=_reviewers("reject", "data_session", "session_id"),
+    include_in_schema=False,
 )
 async def reject_session(
     request: Request[Any, Any, Any],
@@ -138,7 +152,7 @@ def _int(value: str, low: int, high: int, label: str) -> int | None:
 
 @post(
     "/teacher/review/entries/{observation_id:int}/correct",
-    guards=REVIEWERS,
+    guards=_reviewers("correct", "observation", "observation_id"),
     include_in_schema=False,
 )
 async def correct_entry(
@@ -177,7 +191,9 @@ async def _decide(request: Request[Any, Any, Any], observation_id: int, accept: 
 
 
 @post(
-    "/teacher/review/entries/{observation_id:int}/accept", guards=REVIEWERS, include_in_schema=False
+    "/teacher/review/entries/{observation_id:int}/accept",
+    guards=_reviewers("accept_correction", "observation", "observation_id"),
+    include_in_schema=False,
 )
 async def accept_correction(
     request: Request[Any, Any, Any], observation_id: Id, data: Annotated[DecisionForm, FORM]
@@ -187,7 +203,7 @@ async def accept_correction(
 
 @post(
     "/teacher/review/entries/{observation_id:int}/decline",
-    guards=REVIEWERS,
+    guards=_reviewers("decline_correction", "observation", "observation_id"),
     include_in_schema=False,
 )
 async def decline_correction(
@@ -235,7 +251,11 @@ def preview_readers(guardians: list[dict[str, Any]]) -> list[tuple[str, str, lis
     ]
 
 
-@post("/teacher/review/students/{student_id:int}/notes", guards=REVIEWERS, include_in_schema=False)
+@post(
+    "/teacher/review/students/{student_id:int}/notes",
+    guards=_reviewers("disclose", "student", "student_id"),
+    include_in_schema=False,
+)
 async def publish_note(request: Request[Any, Any, Any], student_id: Id) -> Redirect:
     user = current_user(request)
     await scope.require_student(

@@ -185,7 +185,7 @@ async def session_detail(
                 record_type="data_session",
                 record_id=session_id,
                 request_id=request_id,
-                detail={"attempted": "review"},
+                detail={"attempted": "review", "reason": "out_of_scope"},
                 conn=conn,
             )
             raise NotFoundException(SESSION_NOT_FOUND)
@@ -257,7 +257,11 @@ async def approve(
                 action="denied",
                 record_type="data_session",
                 request_id=request_id,
-                detail={"attempted": "approve", "sessions": [str(s) for s in session_ids]},
+                detail={
+                    "attempted": "approve",
+                    "reason": "out_of_scope",
+                    "sessions": [str(s) for s in session_ids],
+                },
             )  # on its own connection: this transaction is rolled back
             raise NotFoundException(SESSION_NOT_FOUND)
         rows = await conn.fetch(
@@ -283,7 +287,12 @@ async def approve(
 
 
 async def _session_in_scope(
-    conn: asyncpg.Connection, user: CurrentUser, session_id: UUID
+    conn: asyncpg.Connection,
+    user: CurrentUser,
+    session_id: UUID,
+    *,
+    attempted: str,
+    request_id: str | None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""SELECT s.id, s.student_id, s.review_status FROM data_session s
@@ -292,6 +301,20 @@ async def _session_in_scope(
         session_id,
     )
     if row is None:
+        student_id = await conn.fetchval(
+            "SELECT student_id FROM data_session WHERE id = $1 AND school_id = $2",
+            session_id,
+            user.school_id,
+        )
+        await audit.refusal(
+            user,
+            attempted=attempted,
+            record_type="data_session",
+            record_id=session_id,
+            student_id=student_id,
+            request_id=request_id,
+            reason="out_of_scope",
+        )
         raise NotFoundException(SESSION_NOT_FOUND)
     return row
 
@@ -300,7 +323,9 @@ async def reject(
     user: CurrentUser, session_id: UUID, reason: str, *, request_id: str | None = None
 ) -> None:
     async with db.transaction() as conn:
-        s = await _session_in_scope(conn, user, session_id)
+        s = await _session_in_scope(
+            conn, user, session_id, attempted="reject", request_id=request_id
+        )
         if s["review_status"] != "pending":
             raise ReviewConflict(
                 "Only a session waiting for review can be rejected "
@@ -326,7 +351,12 @@ async def reject(
 
 
 async def _entry(
-    conn: asyncpg.Connection, user: CurrentUser, observation_id: int
+    conn: asyncpg.Connection,
+    user: CurrentUser,
+    observation_id: int,
+    *,
+    attempted: str,
+    request_id: str | None,
 ) -> asyncpg.Record:
     row = await conn.fetchrow(
         f"""SELECT o.*, s.review_status, m.measurement, m.rating_max,
@@ -338,6 +368,20 @@ async def _entry(
         observation_id,
     )
     if row is None:
+        student_id = await conn.fetchval(
+            "SELECT student_id FROM observation WHERE id = $1 AND school_id = $2",
+            observation_id,
+            user.school_id,
+        )
+        await audit.refusal(
+            user,
+            attempted=attempted,
+            record_type="observation",
+            record_id=observation_id,
+            student_id=student_id,
+            request_id=request_id,
+            reason="out_of_scope",
+        )
         raise NotFoundException(ENTRY_NOT_FOUND)
     return row
 
@@ -349,7 +393,7 @@ async def correct(
     original (which stays stored and visible), and unless the entry is removed a
     replacement event with the corrected values takes its place. Returns the session id."""
     async with db.transaction() as conn:
-        e = await _entry(conn, user, observation_id)
+        e = await _entry(conn, user, observation_id, attempted="correct", request_id=request_id)
         if e["review_status"] == "approved":
             raise ReviewConflict("This session is approved and locked; it cannot be corrected.")
         if e["state"] != "applied" or e["kind"] not in CORRECTABLE:
@@ -451,7 +495,13 @@ async def decide_proposed(
 ) -> UUID:
     """Accept or decline a pending correction (a late edit to an approved session)."""
     async with db.transaction() as conn:
-        e = await _entry(conn, user, observation_id)
+        e = await _entry(
+            conn,
+            user,
+            observation_id,
+            attempted="accept_correction" if accept else "decline_correction",
+            request_id=request_id,
+        )
         if e["state"] != "proposed":
             raise ReviewConflict("This entry is not waiting for a decision.")
         await conn.execute(

@@ -42,6 +42,7 @@ DONE_MESSAGES = {
     "student": "Student added.",
     "linked": "Link added.",
     "ended": "Link ended. Its history is kept below.",
+    "service_ended": "The provider's access through this service has ended. The service stays.",
     "revoked": "Guardianship revoked. This parent's access to the student has ended for good.",
     "cancelled": "Link cancelled. It can no longer be used.",
     "device": "Device revoked. Its sessions have ended and it can no longer sync.",
@@ -74,7 +75,6 @@ def _check_text(*values: str) -> None:
 async def admin_home(request: Request[Any, Any, Any]) -> Template:
     admin = current_user(request)
     users = await service.list_users(admin)
-    students = await service.list_students(admin)
     invitations = await service.list_invitations(admin)
     devices = await service.list_devices(admin)
     return _page(
@@ -82,7 +82,7 @@ async def admin_home(request: Request[Any, Any, Any]) -> Template:
         "home",
         counts={
             "people": len(users),
-            "students": len([s for s in students if not s.archived]),
+            "students": await service.count_current_students(admin),
             "pending": len([i for i in invitations if i.status == "pending"]),
             "devices": len([d for d in devices if d.revoked_at is None]),
         },
@@ -142,7 +142,9 @@ async def invitations_page(request: Request[Any, Any, Any]) -> Template:
         request,
         "invitations",
         invitations=await service.list_invitations(admin),
-        students=[s for s in await service.list_students(admin) if not s.archived],
+        students=await service.list_students(
+            admin, page="/admin/invitations", request_id=request_id(request), current_only=True
+        ),
         roles=ALL_ROLES,
     )
 
@@ -176,7 +178,10 @@ async def invitations_cancel(
 
 @get("/admin/students", guards=ADMIN, include_in_schema=False)
 async def students_page(request: Request[Any, Any, Any]) -> Template:
-    return _page(request, "students", students=await service.list_students(current_user(request)))
+    students = await service.list_students(
+        current_user(request), page="/admin/students", request_id=request_id(request)
+    )
+    return _page(request, "students", students=students)
 
 
 @post("/admin/students", guards=ADMIN, include_in_schema=False)
@@ -210,6 +215,7 @@ async def student_page(request: Request[Any, Any, Any], student_id: Id) -> Templ
         "student",
         student=links.student,
         links=links.links,
+        services=links.services,
         kinds=[
             ("caseload", "Caseload (teacher or provider)"),
             ("assignment", "Aide assignment"),
@@ -264,6 +270,16 @@ async def guardianship_revoke(
     return Redirect(path=f"/admin/students/{student_id}?done=revoked", status_code=303)
 
 
+@post("/admin/services/{service_id:int}/provider/end", guards=ADMIN, include_in_schema=False)
+async def service_access_end(
+    request: Request[Any, Any, Any], service_id: Id, data: Annotated[CsrfOnlyForm, FORM]
+) -> Redirect:
+    student_id = await service.end_service_access(
+        current_user(request), service_id, request_id=request_id(request)
+    )
+    return Redirect(path=f"/admin/students/{student_id}?done=service_ended", status_code=303)
+
+
 @get("/admin/devices", guards=ADMIN, include_in_schema=False)
 async def devices_page(request: Request[Any, Any, Any]) -> Template:
     return _page(request, "devices", devices=await service.list_devices(current_user(request)))
@@ -294,6 +310,7 @@ ROUTES: list[Any] = [
     student_link_add,
     link_end,
     guardianship_revoke,
+    service_access_end,
     devices_page,
     device_revoke,
 ]

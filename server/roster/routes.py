@@ -60,7 +60,9 @@ async def reactivate_user(request: Request[Any, Any, Any], user_id: Id) -> dict[
 
 @get("/api/admin/students", guards=ADMIN, tags=["admin"])
 async def list_students(request: Request[Any, Any, Any]) -> list[StudentRow]:
-    return await service.list_students(current_user(request))
+    return await service.list_students(
+        current_user(request), page="/api/admin/students", request_id=request_id(request)
+    )
 
 
 @post("/api/admin/students", guards=ADMIN, tags=["admin"])
@@ -121,6 +123,21 @@ async def revoke_guardianship(
     return {"student_id": student_id}
 
 
+@post(
+    "/api/admin/services/{service_id:int}/provider/end",
+    guards=ADMIN,
+    tags=["admin"],
+    status_code=200,
+)
+async def end_service_access(request: Request[Any, Any, Any], service_id: Id) -> dict[str, int]:
+    """End the access a provider has to the student through this service (the service
+    and who was named on it stay on record)."""
+    student_id = await service.end_service_access(
+        current_user(request), service_id, request_id=request_id(request)
+    )
+    return {"student_id": student_id}
+
+
 @get("/api/admin/invitations", guards=ADMIN, tags=["admin"])
 async def list_invitations(request: Request[Any, Any, Any]) -> list[InvitationRow]:
     return await service.list_invitations(current_user(request))
@@ -148,6 +165,7 @@ ROUTES: list[Any] = [
     add_link,
     end_link,
     revoke_guardianship,
+    end_service_access,
     list_invitations,
     cancel_invitation,
     list_devices,

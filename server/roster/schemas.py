@@ -55,9 +55,26 @@ class LinkRow(msgspec.Struct, frozen=True, kw_only=True):
     revoked_reason: str | None = None
 
 
+class ServiceAccessRow(msgspec.Struct, frozen=True, kw_only=True):
+    """A provider named on a service of the student's IEP, which gives them access to
+    the student while the IEP is active, until an admin ends it."""
+
+    service_id: int
+    service_type: str
+    iep_status: str
+    provider_id: int
+    provider_name: str
+    provider_email: str
+    provider_role: str | None
+    since: datetime | None
+    ended_at: datetime | None
+    current: bool
+
+
 class StudentLinks(msgspec.Struct, frozen=True, kw_only=True):
     student: StudentRow
     links: list[LinkRow]
+    services: list[ServiceAccessRow] = []
 
 
 class InvitationRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -23,6 +23,7 @@ from server.roster.schemas import (
     DeviceRow,
     InvitationRow,
     LinkRow,
+    ServiceAccessRow,
     StudentLinks,
     StudentRow,
     UserRow,
@@ -39,6 +40,7 @@ LINK_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 NO_USER = "No such person in your school."
 NO_STUDENT = "No such student in your school."
 NO_LINK = "No such link in your school."
+NO_SERVICE = "No such service with a provider in your school."
 
 
 async def list_users(admin: CurrentUser) -> list[UserRow]:
@@ -54,16 +56,34 @@ async def list_users(admin: CurrentUser) -> list[UserRow]:
     return [UserRow(**dict(r)) for r in rows]
 
 
-async def list_students(admin: CurrentUser) -> list[StudentRow]:
+async def list_students(
+    admin: CurrentUser, *, page: str, request_id: str | None = None, current_only: bool = False
+) -> list[StudentRow]:
+    """The school's students (not archived ones with current_only), for showing on
+    `page`: the view is audited with the ids shown."""
     async with db.connection() as conn:
         rows = await conn.fetch(
             """SELECT id, first_name, last_name, grade, date_of_birth, external_id,
                       archived_at IS NOT NULL AS archived
-                 FROM student WHERE school_id = $1
+                 FROM student WHERE school_id = $1 AND (NOT $2 OR archived_at IS NULL)
                 ORDER BY lower(last_name), lower(first_name), id""",
             admin.school_id,
+            current_only,
+        )
+        await audit.students_listed(
+            admin, [r["id"] for r in rows], page=page, request_id=request_id, conn=conn
         )
     return [StudentRow(**dict(r)) for r in rows]
+
+
+async def count_current_students(admin: CurrentUser) -> int:
+    async with db.connection() as conn:
+        return int(
+            await conn.fetchval(
+                "SELECT count(*) FROM student WHERE school_id = $1 AND archived_at IS NULL",
+                admin.school_id,
+            )
+        )
 
 
 async def create_student(
@@ -150,6 +170,7 @@ async def student_links(
                 admin.school_id,
             )
             links.extend(LinkRow(kind=kind, **dict(r)) for r in rows)
+        services = await _service_access(conn, admin, student_id)
         await audit.record(
             admin,
             action="read",
@@ -167,7 +188,67 @@ async def student_links(
             grade=student["grade"],
         ),
         links=links,
+        services=services,
     )
+
+
+async def _service_access(
+    conn: asyncpg.Connection, admin: CurrentUser, student_id: int
+) -> list[ServiceAccessRow]:
+    """Providers named on the student's services (access through tandem_student_scope
+    while the IEP is active and the admin has not ended it), newest first."""
+    rows = await conn.fetch(
+        """SELECT sv.id AS service_id, sv.service_type, i.status AS iep_status, sv.provider_id,
+                  u.name AS provider_name, u.email AS provider_email, m.role AS provider_role,
+                  sv.provider_since AS since, sv.provider_ended_at AS ended_at,
+                  (i.status = 'active' AND m.role IN ('teacher', 'provider')
+                   AND (sv.provider_ended_at IS NULL OR sv.provider_ended_at > now())) AS current
+             FROM service sv JOIN iep i ON i.id = sv.iep_id
+             JOIN app_user u ON u.id = sv.provider_id
+             LEFT JOIN membership m ON m.user_id = sv.provider_id AND m.school_id = sv.school_id
+            WHERE sv.student_id = $1 AND sv.school_id = $2
+            ORDER BY sv.provider_since DESC NULLS LAST, sv.id DESC""",
+        student_id,
+        admin.school_id,
+    )
+    return [ServiceAccessRow(**dict(r)) for r in rows]
+
+
+async def end_service_access(
+    admin: CurrentUser, service_id: int, *, request_id: str | None = None
+) -> int:
+    """End the access a provider has through a service, now; the service and who was
+    named on it stay on record. Returns the student id."""
+    async with db.transaction() as conn:
+        row = await conn.fetchrow(
+            """UPDATE service SET provider_ended_at = now()
+                WHERE id = $1 AND school_id = $2 AND provider_id IS NOT NULL
+                  AND (provider_ended_at IS NULL OR provider_ended_at > now())
+               RETURNING student_id, provider_id""",
+            service_id,
+            admin.school_id,
+        )
+        if row is None:
+            exists = await conn.fetchval(
+                "SELECT student_id FROM service WHERE id = $1 AND school_id = $2"
+                " AND provider_id IS NOT NULL",
+                service_id,
+                admin.school_id,
+            )
+            if exists is None:
+                raise NotFoundException(NO_SERVICE)
+            return int(exists)  # already ended: nothing to do
+        await audit.record(
+            admin,
+            action="end_link",
+            record_type="service_provider",
+            record_id=service_id,
+            student_id=row["student_id"],
+            request_id=request_id,
+            detail={"user_id": row["provider_id"]},
+            conn=conn,
+        )
+    return int(row["student_id"])
 
 
 async def add_link(

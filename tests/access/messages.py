@@ -110,6 +110,12 @@ ENTRIES = [
         roles=ALL_ROLES,
     ),
     Entry(
+        "POST",
+        "/api/messages/threads/{thread_id:int}/read",
+        lambda c, s: Req(f"/api/messages/threads/{_thread(c, s)}/read"),
+        roles=ALL_ROLES,
+    ),
+    Entry(
         "GET",
         "/api/messages/threads/{thread_id:int}/receipts",
         lambda c, s: Req(f"/api/messages/threads/{_thread(c, s)}/receipts"),

@@ -52,6 +52,12 @@ ENTRIES = [
         anonymous=PAGE_REDIRECT,
     ),
     Entry(
+        "POST",
+        "/api/progress-notes/{note_id:int}/read",
+        lambda c, s: Req(f"/api/progress-notes/{_note(c, s)}/read"),
+        roles=PARENT,
+    ),
+    Entry(
         "GET",
         "/parent/students/{student_id:int}",
         lambda c, s: Req(f"/parent/students/{c.student(s).id}"),

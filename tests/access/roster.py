@@ -35,6 +35,12 @@ def _fresh_link(ctx: Ctx, scope: Scope, kind: str) -> int:
     return f.assign(f.user("aide"), student)
 
 
+def _fresh_service(ctx: Ctx, scope: Scope) -> int:
+    """A service naming a provider, on a fresh student's IEP."""
+    f = _school_factory(ctx, scope)
+    return f.service(f.student("Served"), f.user("provider"))
+
+
 def _fresh_account_link(ctx: Ctx, scope: Scope) -> int:
     f = _school_factory(ctx, scope)
     creator = f.user("admin")
@@ -137,6 +143,11 @@ ENTRIES = [
             json={"reason": "Court order"},
         ),
     ),
+    api(
+        "POST",
+        "/api/admin/services/{service_id:int}/provider/end",
+        lambda c, s: Req(f"/api/admin/services/{_fresh_service(c, s)}/provider/end"),
+    ),
     api("GET", "/api/admin/invitations", lambda c, s: Req("/api/admin/invitations"), scoped=False),
     api(
         "POST",
@@ -224,6 +235,12 @@ ENTRIES = [
             f"/admin/guardianships/{_fresh_link(c, s, 'guardianship')}/revoke",
             data={**FORM, "reason": "Court order 2026-114"},
         ),
+        ok=303,
+    ),
+    page(
+        "POST",
+        "/admin/services/{service_id:int}/provider/end",
+        lambda c, s: Req(f"/admin/services/{_fresh_service(c, s)}/provider/end", data=FORM),
         ok=303,
     ),
     page("GET", "/admin/devices", lambda c, s: Req("/admin/devices"), scoped=False),

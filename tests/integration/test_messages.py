@@ -92,11 +92,16 @@ def test_read_receipts_both_ways(
     receipts = teacher.get(f"/api/messages/threads/{thread}/receipts").json()
     assert len(receipts) == 1
     assert sorted(receipts[0]["unread_by"]) == sorted([mom.name, room.parent.name])
-    # One parent reads it on the page, the other through the app's API.
-    assert (
-        "Field trip on Friday"
-        in client_for(room.parent).get(f"/parent/messages/{thread}", headers=PAGE).text
-    )
+    # One parent reads it on the page (which posts the receipt once in view), the other
+    # through the app's API. Fetching the page alone records nothing.
+    parent = client_for(room.parent)
+    assert "Field trip on Friday" in parent.get(f"/parent/messages/{thread}", headers=PAGE).text
+    receipts = teacher.get(f"/api/messages/threads/{thread}/receipts").json()
+    assert sorted(receipts[0]["unread_by"]) == sorted([mom.name, room.parent.name])
+    assert parent.post(f"/api/messages/threads/{thread}/read").json() == {
+        "thread_id": thread,
+        "marked": 1,
+    }
     message_id = receipts[0]["id"]
     mom_client = client_for(mom)
     assert mom_client.post(f"/api/messages/{message_id}/read").json() == {
@@ -129,3 +134,43 @@ def test_staff_send_needs_the_student_in_scope(
     count = sql.execute("SELECT count(*) FROM message WHERE thread_id = %s", (row[0],)).fetchone()
     assert count is not None
     assert count[0] == 0
+
+
+def test_opening_a_thread_page_records_no_read_only_its_post_does(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    teacher, parent = client_for(classroom.teacher), client_for(classroom.parent)
+    thread = open_thread(teacher, classroom)
+    parent.post(f"/parent/messages/{thread}", data={"body": "Is Friday on?"}, headers=PAGE)
+    teacher.post(f"/messages/{thread}", data={"body": "Yes"}, headers=PAGE)
+
+    def reads(user: User) -> int:
+        row = sql.execute(
+            "SELECT count(*) FROM message_read WHERE user_id = %s", (user.id,)
+        ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    page = teacher.get(f"/messages/{thread}", headers=PAGE).text
+    assert f'data-read-receipt="/api/messages/threads/{thread}/read"' in page
+    assert '<script type="module" src="/static/js/read-receipt.js"></script>' in page
+    assert parent.get(f"/parent/messages/{thread}", headers=PAGE).status_code == 200
+    assert (reads(classroom.teacher), reads(classroom.parent)) == (0, 0)
+    assert teacher.post(f"/api/messages/threads/{thread}/read").json()["marked"] == 1
+    assert parent.post(f"/api/messages/threads/{thread}/read").json()["marked"] == 1
+    assert (reads(classroom.teacher), reads(classroom.parent)) == (1, 1)
+    # Someone who may not see the thread: 404, nothing marked, the refusal audited.
+    stranger = Factory(sql, school_id=classroom.student.school_id).user("aide")
+    assert client_for(stranger).post(f"/api/messages/threads/{thread}/read").status_code == 404
+    assert reads(stranger) == 0
+    [row] = sql.execute(
+        "SELECT record_type, record_id, student_id, detail FROM audit_log "
+        "WHERE actor_id = %s AND action = 'denied'",
+        (stranger.id,),
+    ).fetchall()
+    assert row == (
+        "message_thread",
+        str(thread),
+        classroom.student.id,
+        {"attempted": "mark_read", "reason": "out_of_scope"},
+    )

@@ -220,7 +220,14 @@ def test_read_receipts_show_who_has_not_read_a_note(
     home = client_for(classroom.parent).get("/parent", headers=PAGE).text
     assert f"/parent/notes/{note_id}" in home
     assert "New" in home
-    client_for(classroom.parent).get(f"/parent/notes/{note_id}", headers=PAGE)
+    parent = client_for(classroom.parent)
+    # Fetching the page is no read (prefetchers do that); the page posts it once in view.
+    assert parent.get(f"/parent/notes/{note_id}", headers=PAGE).status_code == 200
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE).text
+    assert page.count("not read yet") == 2
+    r = parent.post(f"/api/progress-notes/{note_id}/read")
+    assert r.json() == {"note_id": note_id, "read": True}
+    assert parent.post(f"/api/progress-notes/{note_id}/read").status_code == 200  # idempotent
     page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE).text
     assert page.count("not read yet") == 1
     assert "Dad Example: <strong>not read yet</strong>" in page
@@ -373,3 +380,31 @@ def test_error_pages_speak_the_parents_language(
     assert staff_page.status_code == 403
     assert '<html lang="en">' in staff_page.text
     assert "Not allowed" in staff_page.text
+
+
+def test_a_note_read_receipt_for_a_note_out_of_reach_is_refused_and_audited(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    sid = approved_session_with_data(sql, classroom)
+    publish(client_for(classroom.teacher), classroom, [sid])
+    note_id = latest_note(sql, classroom)
+    stranger = factory.user("parent")  # same school, not Maya's guardian
+    elsewhere = Factory(sql).user("parent")  # another school
+    for user in (stranger, elsewhere):
+        r = client_for(user).post(f"/api/progress-notes/{note_id}/read")
+        assert r.status_code == 404
+        [row] = sql.execute(
+            "SELECT record_type, record_id, detail->>'attempted' FROM audit_log "
+            "WHERE actor_id = %s AND action = 'denied'",
+            (user.id,),
+        ).fetchall()
+        assert row == (
+            "progress_note",
+            str(note_id) if user is elsewhere else str(classroom.student.id),
+            "mark_read",
+        )
+    assert (
+        client_for(classroom.teacher).post(f"/api/progress-notes/{note_id}/read").status_code == 403
+    )
+    count = sql.execute("SELECT count(*) FROM progress_note_read WHERE note_id = %s", (note_id,))
+    assert count.fetchone() == (0,)

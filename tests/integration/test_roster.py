@@ -346,3 +346,100 @@ def test_invitations_can_be_cancelled(client_for: Any, classroom: Classroom, bas
     with ApiClient(base_url) as c:
         path = "/invite/" + link["url"].rsplit("/", 1)[1]
         assert c.get(path).status_code == 410
+
+
+def test_the_admin_sees_and_ends_a_providers_access_through_a_service(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    """A teacher naming a provider on a service gives that provider the student: the
+    admin's link view shows it (which service, since when) and can end it, audited."""
+    student = classroom.student
+    speech = factory.user("provider", name="Pat Speech")
+    teacher = client_for(classroom.teacher)
+    r = teacher.post(
+        f"/api/ieps/{student.iep_id}/services",
+        json={"service_type": "Speech therapy", "minutes": 30, "period": "week",
+              "provider_id": speech.id},
+    )  # fmt: skip
+    assert r.status_code == 201, r.text
+    service_id = r.json()["id"]
+    pat = client_for(speech)
+    assert pat.get(f"/api/students/{student.id}").status_code == 200
+
+    admin = client_for(classroom.admin)
+    [access] = [
+        s
+        for s in admin.get(f"/api/admin/students/{student.id}/links").json()["services"]
+        if s["service_id"] == service_id
+    ]
+    assert (access["provider_id"], access["service_type"]) == (speech.id, "Speech therapy")
+    assert access["since"] is not None
+    assert (access["ended_at"], access["current"]) == (None, True)
+    page = admin.get(f"/admin/students/{student.id}", headers=HTML).text
+    assert "Providers through a service" in page
+    assert "Pat Speech</strong> (provider) · Speech therapy" in page
+    assert f'action="/admin/services/{service_id}/provider/end"' in page
+
+    # Another school's admin cannot end it; a service naming nobody has nothing to end.
+    stranger = client_for(Factory(sql).user("admin"))
+    assert stranger.post(f"/api/admin/services/{service_id}/provider/end").status_code == 404
+    bare = teacher.post(
+        f"/api/ieps/{student.iep_id}/services",
+        json={"service_type": "OT", "minutes": 30, "period": "week"},
+    ).json()["id"]
+    assert admin.post(f"/api/admin/services/{bare}/provider/end").status_code == 404
+    assert pat.get(f"/api/students/{student.id}").status_code == 200
+
+    r = admin.post(f"/admin/services/{service_id}/provider/end", data={}, headers=HTML)
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/admin/students/{student.id}?done=service_ended"
+    assert pat.get(f"/api/students/{student.id}").status_code == 404
+    assert admin.post(f"/api/admin/services/{service_id}/provider/end").json() == {
+        "student_id": student.id
+    }  # already ended: nothing more happens
+    ended = sql.execute(
+        "SELECT student_id, detail FROM audit_log WHERE actor_id = %s AND action = 'end_link' "
+        "AND record_type = 'service_provider' AND record_id = %s",
+        (classroom.admin.id, str(service_id)),
+    ).fetchall()
+    assert ended == [(student.id, {"user_id": speech.id})]
+    kept = sql.execute("SELECT provider_id FROM service WHERE id = %s", (service_id,)).fetchone()
+    assert kept == (speech.id,)  # the service still says who delivered it
+    [access] = [
+        s
+        for s in admin.get(f"/api/admin/students/{student.id}/links").json()["services"]
+        if s["service_id"] == service_id
+    ]
+    assert access["ended_at"] is not None
+    assert access["current"] is False
+    page = admin.get(f"/admin/students/{student.id}?done=service_ended", headers=HTML).text
+    assert "access through this service has ended" in page
+    assert f'action="/admin/services/{service_id}/provider/end"' not in page
+    # The teacher's IEP page says so next to the provider's name.
+    iep_page = teacher.get(f"/teacher/students/{student.id}", headers=HTML).text
+    assert 'Pat Speech <span class="hint">(access ended ' in iep_page
+
+
+def test_a_teacher_may_name_only_an_active_provider_of_their_school(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    inactive = factory.user("provider")
+    sql.execute("UPDATE app_user SET is_active = false WHERE id = %s", (inactive.id,))
+    elsewhere = Factory(sql).user("provider")
+    teacher = client_for(classroom.teacher)
+    before = sql.execute(
+        "SELECT count(*) FROM service WHERE student_id = %s", (classroom.student.id,)
+    ).fetchone()
+    for provider in (inactive, elsewhere, classroom.aide, classroom.parent):
+        r = teacher.post(
+            f"/api/ieps/{classroom.student.iep_id}/services",
+            json={"service_type": "OT", "minutes": 30, "period": "week",
+                  "provider_id": provider.id},
+        )  # fmt: skip
+        assert r.status_code == 400
+        assert r.json()["detail"] == "Choose a provider or teacher from your school."
+        assert client_for(elsewhere).get(f"/api/students/{classroom.student.id}").status_code == 404
+    after = sql.execute(
+        "SELECT count(*) FROM service WHERE student_id = %s", (classroom.student.id,)
+    ).fetchone()
+    assert after == before
