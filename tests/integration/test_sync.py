@@ -20,9 +20,18 @@ from tests.support.factories import Classroom, Factory
 class Device:
     """One app instance of one user: its client id, sequence and outbox."""
 
-    def __init__(self, client: ApiClient, *, clock_offset: timedelta = timedelta(0)) -> None:
+    send_mark = True  # False: an older app, without `high_seq`
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        clock_offset: timedelta = timedelta(0),
+        send_mark: bool = True,
+    ) -> None:
         self.client = client
         self.clock_offset = clock_offset
+        self.send_mark = send_mark
         r = client.post("/api/sync/clients", json={"app_version": "test"})
         assert r.status_code == 201, r.text
         self.client_id: str = r.json()["client_id"]
@@ -48,7 +57,7 @@ class Device:
         return op
 
     def body(self, ops: list[dict[str, Any]], *, pull: bool = False) -> dict[str, Any]:
-        return {
+        body = {
             "protocol": 1,
             "client_id": self.client_id,
             "app_version": "test",
@@ -57,6 +66,9 @@ class Device:
             "cursor": self.cursor,
             "pull": pull,
         }
+        if self.send_mark:
+            body["high_seq"] = self.seq  # the newest op queued
+        return body
 
     def post(self, ops: list[dict[str, Any]], *, pull: bool = False) -> Any:
         return self.client.post("/api/sync", json=self.body(ops, pull=pull))
@@ -374,8 +386,9 @@ def test_permission_is_judged_at_recording_time(
     aide = factory.user("aide")
     st = classroom.student
     now = datetime.now(UTC)
-    factory.assign(aide, st, starts=now - timedelta(days=5), ends=now - timedelta(hours=1))
-    dev = Device(client_for(aide))
+    link = factory.assign(aide, st, starts=now - timedelta(days=5))
+    dev = Device(client_for(aide))  # registered while assigned
+    sql.execute("UPDATE assignment SET ends_at = now() WHERE id = %s", (link,))
     sid = str(uuid.uuid4())
     dev.op("session.open", {"session_id": sid, "student_id": st.id}, at=now - timedelta(hours=2))
     dev.op(
@@ -399,8 +412,8 @@ def test_permission_is_judged_at_recording_time(
     )
     out = dev.sync()
     assert [(r["status"], r["code"]) for r in out["results"]] == [
-        ("applied", None),
-        ("applied", None),
+        ("applied", "after_removal"),
+        ("applied", "after_removal"),
         ("rejected", "forbidden"),
     ]
     # Another student, never assigned: refused, and the refusal is audited.
