@@ -336,6 +336,13 @@ async def sync(
     results: list[OpResult] = []
     stopped: Stopped | None = None
     async with db.sync_connection() as conn:
+        failpoints.fail(
+            "sync.connection_state",
+            str(req.client_id),
+            asyncpg.InternalClientError(
+                "cannot switch to state 15; another operation (2) is in progress"
+            ),
+        )
         try:
             if req.ops:
                 results, stopped, last_seq, user = await _merge(

@@ -666,3 +666,39 @@ def test_a_reused_op_id_on_a_refused_op_or_a_reopened_session_never_wedges_the_q
     ]
     assert counts(sql, sid)["tally"] == 2
     assert not dev.outbox
+
+
+def test_edge_answers_the_protocol_documents(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    """docs/sync-protocol.md §3, §6: the answers an outside client meets."""
+    dev = aide_device
+    sid = open_session(dev, classroom.student.id)
+    opened = dev.outbox[0]
+    # A goal-less timer on a session without a service: the session's own time.
+    timer = str(uuid.uuid4())
+    dev.op("timer.start", {"session_id": sid, "timer_id": timer})
+    # An undo of something that is not a recorded event.
+    dev.op("undo", {"target_op_id": opened["op_id"]})
+    assert [(r["status"], r["code"]) for r in dev.sync()["results"]] == [
+        ("applied", None),
+        ("applied", None),
+        ("rejected", "undo_target"),
+    ]
+    # The same op queued again under a new seq: refused, nothing written twice; its seq
+    # is processed, so sending it again is a duplicate.
+    dev.seq += 1
+    again = {**opened, "seq": dev.seq}
+    dev.outbox.append(again)
+    assert [(r["status"], r["code"]) for r in dev.sync()["results"]] == [
+        ("rejected", "op_id_conflict")
+    ]
+    assert statuses(_post_ok(dev, [again])) == ["duplicate"]
+    assert sql.execute("SELECT count(*) FROM data_session WHERE id = %s", (sid,)).fetchone() == (1,)
+
+
+def _post_ok(dev: Device, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    r = dev.post(ops)
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
