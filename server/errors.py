@@ -122,6 +122,10 @@ TRANSIENT_DB_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.TooManyConnectionsError,
+    # While PostgreSQL restarts, asyncpg can find a connection mid-operation ("cannot
+    # switch to state …; another operation is in progress"): that connection is broken
+    # (the pool drops it) and the request can be retried like any lost connection.
+    asyncpg.exceptions.InternalClientError,
     ConnectionError,
     OSError,
     TimeoutError,

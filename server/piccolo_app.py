@@ -20,7 +20,7 @@ from server.roster.tables import (
     School,
     Student,
 )
-from server.sync.tables import SyncClient, SyncOp
+from server.sync.tables import SyncClient, SyncMark, SyncOp
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -44,6 +44,7 @@ TABLES = [
     Accommodation,
     Service,
     SyncClient,
+    SyncMark,
     SyncOp,
     DataSession,
     Observation,

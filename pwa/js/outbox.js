@@ -62,6 +62,15 @@ export async function readBatch(db, base = 0) {
   return batch;
 }
 
+// The local key of the newest queued op (null when the outbox is empty): with the
+// client's base, the highest seq this client has assigned, sent as `high_seq` with
+// every batch. Keys come from the outbox's key generator, inside the op's own
+// transaction, and ops leave in order, so the newest key is the newest number.
+export async function newestKey(db) {
+  const cursor = await db.transaction('outbox').store.openKeyCursor(null, 'prev');
+  return cursor ? cursor.key : null;
+}
+
 export function pendingCount(db) {
   return db.count('outbox');
 }

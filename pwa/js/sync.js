@@ -1,7 +1,7 @@
 // The flusher: sends the outbox with POST /api/sync and applies what the server pulls
 // back (docs/sync-protocol.md). Exactly one flusher runs at a time across tabs and the
 // service worker (Web Locks). No DOM: the service worker imports this for Background Sync.
-import { acknowledge, firstKey, pendingCount, readBatch } from './outbox.js';
+import { acknowledge, firstKey, newestKey, pendingCount, readBatch } from './outbox.js';
 import { APP_VERSION, getMeta, openUserDb, setMeta } from './store.js';
 import { applyChanges } from './pull.js';
 
@@ -93,6 +93,8 @@ async function flushLocked(userId) {
       }
       const base = client.base ?? 0;
       const ops = client.base == null ? [] : await readBatch(db, base);
+      // Read after the batch: never below a seq it sends (docs/sync-protocol.md §2).
+      const newest = client.base == null ? null : await newestKey(db);
       const body = {
         protocol: 1,
         client_id: client.client_id,
@@ -101,6 +103,7 @@ async function flushLocked(userId) {
         ops,
         cursor: await getMeta(db, 'cursor'),
         pull: true,
+        high_seq: newest == null ? null : newest - base,
       };
       const r = await post('/api/sync', body);
       if (r.status === 401) return finish('login');

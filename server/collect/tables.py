@@ -29,6 +29,8 @@ class DataSession(Table, tablename="data_session"):
     reviewed_by = BigInt(null=True, default=None)
     reviewed_at = Timestamptz(null=True, default=None)
     review_reason = Text(null=True, default=None)
+    # Recorded before, synced after the recorder's removal (the removal's time).
+    synced_after_removal = Timestamptz(null=True, default=None)
 
 
 class Observation(Table, tablename="observation"):
@@ -52,6 +54,7 @@ class Observation(Table, tablename="observation"):
     supersedes_id = BigInt(null=True, default=None)
     reason = Text(null=True, default=None)
     state = Text(default="applied")
+    synced_after_removal = Boolean(default=False)
     device_time = Timestamptz()
     recorded_at = Timestamptz()
     received_at = Timestamptz()

@@ -2,7 +2,8 @@
 
 - One default thread per student ("Maya's team"), created on first need.
 - Who may write in a thread: staff with the student in scope, or a guardian (not
-  revoked) of the student; judged at the time the message was written.
+  revoked) of the student; judged when the message or draft arrives, never at the
+  time the client claims (a removed user could otherwise backdate one).
 - Participants (who is notified): guardians (not revoked) of the student and the
   teachers, providers and aides whose scope includes the student now.
 - One message per op id: the message's id *is* the op id, so retries never duplicate.
@@ -12,7 +13,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 import asyncpg
@@ -120,7 +121,7 @@ async def send_message(
     Raises MessageRefused when the user may not write in the thread. Call inside a
     transaction: the message, the notifications and the audit row commit together.
     """
-    student_id = await writable_thread_student(conn, user, thread_id, sent_at)
+    student_id = await writable_thread_student(conn, user, thread_id, datetime.now(UTC))
     if student_id is None:
         raise MessageRefused("forbidden", THREAD_FORBIDDEN)
     inserted = await conn.fetchval(
@@ -180,7 +181,7 @@ async def save_draft(
 
     Raises MessageRefused when the user may not write in the thread.
     """
-    student_id = await writable_thread_student(conn, user, thread_id, saved_at)
+    student_id = await writable_thread_student(conn, user, thread_id, datetime.now(UTC))
     if student_id is None:
         raise MessageRefused("forbidden", THREAD_FORBIDDEN)
     row = await conn.fetchrow(

@@ -52,7 +52,7 @@ def _scope_args(user: CurrentUser) -> tuple[int, int, str]:
 
 PROVENANCE = """s.id, s.student_id, st.first_name, st.last_name, s.staff_id, u.name AS staff_name,
        coalesce(m.role, '') AS staff_role, s.opened_at, s.closed_at, s.captured_offline,
-       s.first_synced_at, s.device_id, coalesce(d.label, '') AS device_label,
+       s.first_synced_at, s.synced_after_removal, s.device_id, coalesce(d.label, '') AS device_label,
        d.revoked_at AS device_revoked_at, s.review_status, s.reviewed_at, s.review_reason,
        rv.name AS reviewer_name,
        (SELECT max(o.received_at) FROM observation o WHERE o.session_id = s.id) AS last_synced_at"""

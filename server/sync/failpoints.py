@@ -1,5 +1,6 @@
 """Test-only failpoints: park a request at a named point so a test can kill the process
-there (SIGKILL) or hold a transaction open. Inert unless TANDEM_FAILPOINTS=1.
+there (SIGKILL) or hold a transaction open, or raise there an error a test cannot cause
+(a driver fault seen during a database restart). Inert unless TANDEM_FAILPOINTS=1.
 
 A point is armed by a file `<TANDEM_FAILPOINT_DIR>/<name>`; if the file has content,
 only the request whose key (the sync client id) equals that content stops. On arrival
@@ -44,3 +45,9 @@ async def hit(name: str, key: str = "") -> None:
     (armed_file.parent / f"{name}.reached").write_text(key)
     while armed_file.exists():  # noqa: ASYNC110 - the signal is a file another process removes
         await asyncio.sleep(POLL_SECONDS)
+
+
+def fail(name: str, key: str, error: BaseException) -> None:
+    """Raise `error` if point `name` is armed for `key`."""
+    if armed(name, key) is not None:
+        raise error

@@ -46,6 +46,8 @@ class SyncIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     app_version: AppVersion = ""
     cursor: Annotated[str, Meta(max_length=MAX_CURSOR_CHARS)] | None = None
     pull: bool = True
+    # The highest seq the client has assigned (its newest queued op), sent or not.
+    high_seq: Annotated[int, Meta(ge=0, le=2**62)] | None = None
 
 
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -203,6 +203,7 @@ class SessionState:
     review_status: str
     closed_at: datetime | None
     new: bool = False
+    removed: datetime | None = None  # opened by an op synced after a removal
 
 
 @dataclass
@@ -227,6 +228,17 @@ class Judged:
     device_time: datetime | None = None
     recorded_at: datetime | None = None
     student_id: int | None = None
+    # Recorded before, synced after the end of the user's link to the student (then).
+    removed: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Removal:
+    """The user's permission for a student at an op's time has ended since."""
+
+    ended: datetime
+    registered_before: bool  # the client was registered before the end
+    mark: int | None  # its high-water mark at its first sync after; None: this one
 
 
 @dataclass
@@ -246,7 +258,12 @@ class Batch:
     goals: dict[int, GoalInfo] = field(default_factory=dict)
     services: dict[int, int] = field(default_factory=dict)  # service -> student
     students: dict[int, date | None] = field(default_factory=dict)  # student -> IEP start
-    in_scope: set[tuple[int, datetime]] = field(default_factory=set)
+    # (student, recorded time) in scope then -> None, or how that permission ended since.
+    in_scope: dict[tuple[int, datetime], Removal | None] = field(default_factory=dict)
+    # The highest seq the client had assigned when it sent this batch: what it reports,
+    # but never below the seqs it sends or the server has (an older app reports none).
+    high_mark: int = 0
+    flagged: dict[UUID, datetime] = field(default_factory=dict)  # existing sessions
     observations: dict[UUID, tuple[int, UUID, int | None, str, int]] = field(default_factory=dict)
     voided: set[UUID] = field(default_factory=set)
     timer_goals: dict[UUID, int | None] = field(default_factory=dict)
@@ -319,6 +336,13 @@ async def sync(
     results: list[OpResult] = []
     stopped: Stopped | None = None
     async with db.sync_connection() as conn:
+        failpoints.fail(
+            "sync.connection_state",
+            str(req.client_id),
+            asyncpg.InternalClientError(
+                "cannot switch to state 15; another operation (2) is in progress"
+            ),
+        )
         try:
             if req.ops:
                 results, stopped, last_seq, user = await _merge(
@@ -341,6 +365,7 @@ async def sync(
                             "session_hash": session_hash,
                             "now": received,
                             "seen_after": seen_after(received),
+                            "high_seq": req.high_seq,
                         }
                     ),
                 )
@@ -378,12 +403,14 @@ async def _merge(
     careful: bool,
 ) -> tuple[list[OpResult], Stopped | None, int, CurrentUser]:
     ops = sorted(req.ops, key=lambda o: o.seq)
+    high_mark = max(req.high_seq or 0, ops[-1].seq)
     batch = Batch(
         client_id=req.client_id,
         device_id=None,
         now=now,
         offset=offset,
         careful=careful,
+        high_mark=high_mark,
     )
     # One statement reads the session, the client row, the ledger entries of the
     # batch's seqs and everything the ops need. Until it has run, last_seq is unknown,
@@ -406,7 +433,12 @@ async def _merge(
         # Something it assumed changed: nothing was written. From the start, reading.
         _forget(session_hash, req.client_id)
         batch = Batch(
-            client_id=req.client_id, device_id=None, now=now, offset=offset, careful=careful
+            client_id=req.client_id,
+            device_id=None,
+            now=now,
+            offset=offset,
+            careful=careful,
+            high_mark=high_mark,
         )
         decoded = _decode_all(batch, ops, sent_at_valid=sent_at_valid)
     if explicit or held:
@@ -433,6 +465,7 @@ async def _judge_and_write(
     user, batch.last_seen_at = await _session(conn, prefetched.row, session_hash)
     batch.resolved = user
     last_seq = _client_last_seq(prefetched.client, user)
+    batch.high_mark = max(batch.high_mark, last_seq)
     batch.device_id = prefetched.client["device_id"]
     ledger = prefetched.ledger
 
@@ -506,7 +539,9 @@ def _result(j: Judged) -> OpResult:
 # sessions as the write left them, the goals, the IEP starts) are kept per process, and
 # the next batch of that client is judged on them by the same code, with its scope at
 # each op's time assumed; then written at once. The write's gate checks every one of
-# those facts, and the scope of every (student, time) assumed, and the session's
+# those facts, and the scope of every (student, time) assumed, that every student is
+# still in scope now (an op after a removal is judged by its seq, which needs the read:
+# docs/security.md), and the session's
 # liveness (statements.write, WriteShape.facts): if anything differs it writes nothing
 # and the batch goes the ordinary way (prefetch, judge, write). One round trip instead
 # of two, and no judging rule is written twice.
@@ -823,7 +858,10 @@ async def _prefetch(
         b.services[service_id] = student_id
     for student_id, start in row.get("students") or ():
         b.students[student_id] = start
-    b.in_scope = {(sid, at) for sid, at in row.get("scope") or ()}
+    b.in_scope = {
+        (sid, at): None if ended is None else Removal(ended, bool(before), mark)
+        for sid, at, ended, before, mark in row.get("scope") or ()
+    }
     return Prefetched(
         row=row,
         client=None if row["user_id"] is None else row,
@@ -898,6 +936,10 @@ def _decode(j: Judged, b: Batch, sent_at_valid: bool, *, size: int) -> Any:
 
 
 FORBIDDEN = "No such student, or you may not record for them at that time."
+AFTER_REMOVAL = (
+    "Recorded before your work with this student ended, synced after: "
+    "kept and flagged for the teacher's review."
+)
 
 
 def _check_student(b: Batch, j: Judged, student_id: int) -> None:
@@ -906,8 +948,19 @@ def _check_student(b: Batch, j: Judged, student_id: int) -> None:
         raise Rejected("forbidden", FORBIDDEN)
     if b.assume_scope:
         b.scope_assumed.append((student_id, j.recorded_at))
-    elif (student_id, j.recorded_at) not in b.in_scope:
-        raise Rejected("forbidden", FORBIDDEN)
+    else:
+        key = (student_id, j.recorded_at)
+        if key not in b.in_scope:
+            raise Rejected("forbidden", FORBIDDEN)
+        removal = b.in_scope[key]
+        if removal is not None:
+            # Recorded before the removal only if the client existed then and had
+            # assigned this seq by its first sync after it (docs/security.md).
+            mark = b.high_mark if removal.mark is None else removal.mark
+            if not removal.registered_before or j.op.seq > mark:
+                raise Rejected("forbidden", FORBIDDEN)
+            j.removed = removal.ended
+            j.code, j.reason = "after_removal", AFTER_REMOVAL
     start = b.students.get(student_id)
     if start is None or j.recorded_at < _iep_floor(start):
         raise Rejected("time_before_iep", "This op's time is before the student's IEP started.")
@@ -956,6 +1009,7 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
             review_status="open",
             closed_at=None,
             new=True,
+            removed=j.removed,
         )
         b.sessions[s.id] = s
         b.new_sessions.append(s)
@@ -970,11 +1024,13 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
             raise Rejected("undo_target", "That op was already undone.")
         s = _session_for(b, target[1])
         _check_student(b, j, s.student_id)
+        _flag(b, j, s)
         b.voided.add(data.target_op_id)
         _observe(b, j, s, goal_id=target[2], voids=data.target_op_id)
         return
     s = _session_for(b, data.session_id)
     _check_student(b, j, s.student_id)
+    _flag(b, j, s)
     if isinstance(data, SessionRef):  # session.close
         j.student_id = s.student_id
         if s.review_status == "approved":
@@ -1016,6 +1072,16 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
     raise Rejected("unknown_type", f"Unknown op type {j.op.type!r}.")  # pragma: no cover
 
 
+def _flag(b: Batch, j: Judged, s: SessionState) -> None:
+    """An op synced after a removal flags its session for review."""
+    if j.removed is None:
+        return
+    if s.new:
+        s.removed = max(s.removed or j.removed, j.removed)
+    else:
+        b.flagged[s.id] = max(b.flagged.get(s.id, j.removed), j.removed)
+
+
 def _observe(
     b: Batch,
     j: Judged,
@@ -1052,6 +1118,7 @@ def _observe(
             state,
             j.device_time,
             j.recorded_at,
+            True if j.removed is not None else None,
         )
     )
     b.observations[j.op.op_id] = (s.student_id, s.id, goal_id, kind, b.user.id)
@@ -1108,9 +1175,13 @@ async def _write(
             b.now - b.new_session_times[s.id] > OFFLINE_AFTER,
             s.closed_at,
             s.review_status,
+            s.removed,
         )
         for s in b.new_sessions
     ]
+    # A session the batch closes is flagged by the close (one update per row).
+    flags = dict(b.flagged)
+    closes = [(sid, at, flags.pop(sid, None)) for sid, at in b.closes]
     ledger = [
         (
             j.op.seq,
@@ -1148,7 +1219,9 @@ async def _write(
         "request_id": request_id,
         **_columns(statements.SESSION_COLUMNS, sessions),
         **_columns(statements.OBSERVATION_COLUMNS, b.obs_rows),
-        **_columns(statements.CLOSE_COLUMNS, b.closes),
+        **_columns(statements.CLOSE_COLUMNS, closes),
+        **_columns(statements.FLAG_COLUMNS, sorted(flags.items())),
+        "high_seq": b.high_mark,
         **_columns(statements.LEDGER_COLUMNS, ledger),
         "a_student": students,
         "a_count": [written[sid] for sid in students],
@@ -1166,6 +1239,7 @@ async def _write(
             audit=bool(students),
             read_sessions=bool(b.read_sessions),
             denied=bool(denied),
+            flags=bool(flags),
             facts=facts is not None,
         )
     )

@@ -84,6 +84,7 @@ PREFETCH_TYPES = {
     "session_hash": "bytea",
     "now": "timestamptz",
     "seen_after": "timestamptz",
+    "high_seq": "bigint",
 }
 
 
@@ -123,12 +124,29 @@ ME_PREFIX = "me_"
 _ME_COLUMNS = ", ".join(f"me.{name} AS {ME_PREFIX}{name}" for name in auth.SESSION_FIELDS)
 
 
+# A sync keeps the client's high-water mark when one of its user's links ended since the
+# client's previous sync (or its registration): see migrations/sync_removal.sql.
+_LINK_ENDED_SINCE = """tandem_link_ended(c.user_id, c.school_id, coalesce(c.last_sync_at, c.created_at),
+                             {now})"""
+
+
 @functools.lru_cache(maxsize=1)
 def client() -> Statement:
     """The session and the client row (a request with no ops): me_* (the session's
-    SESSION_FIELDS), user_id, school_id, device_id, last_seq, revoked_at."""
+    SESSION_FIELDS), user_id, school_id, device_id, last_seq, revoked_at. Keeps the
+    client's mark if a link of its user ended since its last sync (the client must be
+    the session user's)."""
+    mark = f"""    INSERT INTO sync_mark (client_id, at, high_seq)
+    SELECT c.client_id, {{now}}, greatest(c.last_seq, coalesce({{high_seq}}, 0))
+      FROM sync_client c JOIN me ON me.user_id = c.user_id AND me.school_id = c.school_id
+     WHERE c.client_id = {{client_id}} AND {_LINK_ENDED_SINCE}
+    ON CONFLICT DO NOTHING
+    RETURNING client_id"""
+    synced = """    UPDATE sync_client SET last_sync_at = {now}
+     WHERE client_id IN (SELECT client_id FROM mark)
+    RETURNING 1"""
     return _build(
-        [("me", _ME), ("client", _CLIENT)],
+        [("me", _ME), ("client", _CLIENT), ("mark", mark), ("synced", synced)],
         f"SELECT {_ME_COLUMNS}, client.*\n  FROM (SELECT) AS one"
         "\n  LEFT JOIN me ON true LEFT JOIN client ON true",
         PREFETCH_TYPES,
@@ -284,17 +302,41 @@ def prefetch(shape: PrefetchShape) -> Statement:
         )
         parts.append(
             (
+                "gone",
+                # Students named that are out of scope now, when the batch arrived.
+                """    SELECT DISTINCT p.sid FROM pairs p CROSS JOIN me
+     WHERE p.sid IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM tandem_student_scope(me.user_id, me.school_id, me.role,
+                                                          {now}) sc
+                        WHERE sc.student_id = p.sid)""",
+            )
+        )
+        parts.append(
+            (
                 "scope",
                 # Permission at the time each op was recorded, through the one scope rule.
                 # (The session's columns as plain references: a SQL function whose
-                # arguments hold a subquery is not inlined.)
-                """    SELECT p.sid, p.at FROM pairs p CROSS JOIN me
+                # arguments hold a subquery is not inlined.) If it has ended since: when,
+                # whether the client was registered before, and the client's mark at its
+                # first sync after (NULL if none yet: this one is the first).
+                """    SELECT p.sid, p.at, e.ended,
+           (SELECT c.created_at < e.ended FROM sync_client c
+             WHERE c.client_id = {client_id}) AS registered_before,
+           (SELECT m.high_seq FROM sync_mark m
+             WHERE m.client_id = {client_id} AND m.at >= e.ended
+             ORDER BY m.at LIMIT 1) AS mark
+      FROM pairs p CROSS JOIN me
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN p.sid IN (SELECT sid FROM gone)
+                       THEN coalesce(tandem_scope_ended(me.user_id, me.school_id, me.role,
+                                                        p.sid, p.at), {now})
+                  END AS ended) e
      WHERE p.sid IS NOT NULL
        AND EXISTS (SELECT 1 FROM tandem_student_scope(me.user_id, me.school_id, me.role, p.at) sc
                     WHERE sc.student_id = p.sid)""",
             )
         )
-        out.append("ARRAY(SELECT row(sid, at) FROM scope) AS scope")
+        out.append("ARRAY(SELECT row(sid, at, ended, registered_before, mark) FROM scope) AS scope")
     columns = ",\n       ".join(out)
     tail = (
         f"SELECT {_ME_COLUMNS}, client.*,\n       {columns}"
@@ -314,6 +356,7 @@ SESSION_ARRAYS = (
     ("s_offline", "boolean[]"),
     ("s_closed", "timestamptz[]"),
     ("s_status", "text[]"),
+    ("s_removed", "timestamptz[]"),
 )
 OBSERVATION_ARRAYS = (
     ("o_op_id", "uuid[]"),
@@ -332,8 +375,9 @@ OBSERVATION_ARRAYS = (
     ("o_state", "text[]"),
     ("o_device_time", "timestamptz[]"),
     ("o_recorded_at", "timestamptz[]"),
+    ("o_removed", "boolean[]"),
 )
-CLOSE_ARRAYS = (("c_id", "uuid[]"), ("c_at", "timestamptz[]"))
+CLOSE_ARRAYS = (("c_id", "uuid[]"), ("c_at", "timestamptz[]"), ("c_removed", "timestamptz[]"))
 LEDGER_ARRAYS = (
     ("l_seq", "bigint[]"),
     ("l_op_id", "uuid[]"),
@@ -360,6 +404,8 @@ KNOWN_GOAL_ARRAYS = (
 )
 KNOWN_STUDENT_ARRAYS = (("ks_id", "bigint[]"), ("ks_start", "date[]"))
 SCOPE_PAIR_ARRAYS = (("sc_student", "bigint[]"), ("sc_at", "timestamptz[]"))
+# Existing sessions given ops recorded before and synced after a removal: the removal.
+FLAG_ARRAYS = (("f_id", "uuid[]"), ("f_at", "timestamptz[]"))
 
 SESSION_COLUMNS = tuple(name for name, _ in SESSION_ARRAYS)
 OBSERVATION_COLUMNS = tuple(name for name, _ in OBSERVATION_ARRAYS)
@@ -370,6 +416,7 @@ READ_SESSION_COLUMNS = tuple(name for name, _ in READ_SESSION_ARRAYS)
 KNOWN_GOAL_COLUMNS = tuple(name for name, _ in KNOWN_GOAL_ARRAYS)
 KNOWN_STUDENT_COLUMNS = tuple(name for name, _ in KNOWN_STUDENT_ARRAYS)
 SCOPE_PAIR_COLUMNS = tuple(name for name, _ in SCOPE_PAIR_ARRAYS)
+FLAG_COLUMNS = tuple(name for name, _ in FLAG_ARRAYS)
 
 WRITE_TYPES = {
     "school_id": "bigint",
@@ -385,6 +432,7 @@ WRITE_TYPES = {
     "app_version": "text",
     "role": "text",
     "request_id": "text",
+    "high_seq": "bigint",
     **dict(
         SESSION_ARRAYS
         + OBSERVATION_ARRAYS
@@ -395,6 +443,7 @@ WRITE_TYPES = {
         + KNOWN_GOAL_ARRAYS
         + KNOWN_STUDENT_ARRAYS
         + SCOPE_PAIR_ARRAYS
+        + FLAG_ARRAYS
     ),
 }
 
@@ -417,6 +466,7 @@ REPEATING = frozenset(
         "o_step",
         "o_note",
         "o_state",
+        "o_removed",
         "l_type",
         "l_outcome",
         "l_code",
@@ -453,6 +503,7 @@ class WriteShape:
     audit: bool  # students written for (one audit row each)
     read_sessions: bool  # existing sessions the ops were judged against
     denied: bool  # ops refused as forbidden (one audit row)
+    flags: bool = False  # existing sessions flagged: ops synced after a removal
     # Judged on known facts, without a prefetch: the gate also checks the session is
     # live, and the goals, IEP starts and scope the judging assumed.
     facts: bool = False
@@ -518,6 +569,11 @@ def write(shape: WriteShape) -> Statement:
                 WHERE NOT EXISTS (SELECT FROM tandem_student_scope({{user_id}}, {{school_id}},
                                                                    {{role}}, t.at) sc
                                    WHERE sc.student_id = t.sid))""",
+            # And every student is in scope now: an op after a removal is judged by its
+            # seq (the prefetch), never on known facts.
+            """(SELECT count(*) FROM tandem_student_scope({user_id}, {school_id}, {role}, {now}) sc
+              WHERE sc.student_id = ANY({ks_id}))
+           = cardinality({ks_id})""",
         ]
     if shape.read_sessions:
         parts.append(
@@ -539,10 +595,11 @@ def write(shape: WriteShape) -> Statement:
             (
                 "new_sessions",
                 f"""    INSERT INTO data_session (id, school_id, student_id, staff_id, service_id, device_id,
-                              client_id, opened_at, captured_offline, closed_at, review_status)
+                              client_id, opened_at, captured_offline, closed_at, review_status,
+                              synced_after_removal)
     SELECT t.id, {{school_id}}, t.student_id, {{user_id}}, t.service_id, {{device_id}},
-           {{client_id}}, t.opened_at, t.offline, t.closed_at, t.review_status
-      FROM {_unnest(SESSION_COLUMNS, "id, student_id, service_id, opened_at, offline, closed_at, review_status")}
+           {{client_id}}, t.opened_at, t.offline, t.closed_at, t.review_status, t.removed
+      FROM {_unnest(SESSION_COLUMNS, "id, student_id, service_id, opened_at, offline, closed_at, review_status, removed")}
      WHERE (SELECT ok FROM ok)
     RETURNING 1""",
             )
@@ -553,11 +610,13 @@ def write(shape: WriteShape) -> Statement:
                 "observations",
                 f"""    INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id, user_id,
                              client_id, kind, outcome, prompt, delta, timer_id, value,
-                             step_index, note, voids_op_id, state, device_time, recorded_at)
+                             step_index, note, voids_op_id, state, device_time, recorded_at,
+                             synced_after_removal)
     SELECT t.op_id, {{school_id}}, t.student_id, t.session_id, t.goal_id, {{user_id}},
            {{client_id}}, t.kind, t.outcome, t.prompt, t.delta, t.timer_id, t.value,
-           t.step_index, t.note, t.voids, t.state, t.device_time, t.recorded_at
-      FROM {_unnest(OBSERVATION_COLUMNS, "op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta, timer_id, value, step_index, note, voids, state, device_time, recorded_at")}
+           t.step_index, t.note, t.voids, t.state, t.device_time, t.recorded_at,
+           coalesce(t.removed, false)
+      FROM {_unnest(OBSERVATION_COLUMNS, "op_id, student_id, session_id, goal_id, kind, outcome, prompt, delta, timer_id, value, step_index, note, voids, state, device_time, recorded_at, removed")}
      WHERE (SELECT ok FROM ok)
     RETURNING 1""",
             )
@@ -569,13 +628,38 @@ def write(shape: WriteShape) -> Statement:
                 f"""    UPDATE data_session d
        SET closed_at = t.at,
            review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
-                                ELSE d.review_status END
-      FROM {_unnest(CLOSE_COLUMNS, "id, at")}
+                                ELSE d.review_status END,
+           synced_after_removal = greatest(d.synced_after_removal, t.removed)
+      FROM {_unnest(CLOSE_COLUMNS, "id, at, removed")}
      WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'
        AND (SELECT ok FROM ok)
     RETURNING 1""",
             )
         )
+    if shape.flags:
+        parts.append(
+            (
+                "flags",
+                # (A session the batch also closes is flagged by "closes": one statement
+                # may not update a row twice.)
+                f"""    UPDATE data_session d
+       SET synced_after_removal = greatest(d.synced_after_removal, t.at)
+      FROM {_unnest(FLAG_COLUMNS, "id, at")}
+     WHERE d.id = t.id AND (SELECT ok FROM ok)
+    RETURNING 1""",
+            )
+        )
+    parts.append(
+        (
+            "mark",
+            # The client's mark, if one of the user's links ended since its last sync.
+            f"""    INSERT INTO sync_mark (client_id, at, high_seq)
+    SELECT c.client_id, {{now}}, {{high_seq}} FROM sync_client c
+     WHERE c.client_id = {{client_id}} AND (SELECT ok FROM ok) AND {_LINK_ENDED_SINCE}
+    ON CONFLICT DO NOTHING
+    RETURNING 1""",
+        )
+    )
     parts.append(
         (
             "ledger",

@@ -30,3 +30,12 @@ class SyncOp(Table, tablename="sync_op"):
     device_time = Timestamptz(null=True, default=None)
     recorded_at = Timestamptz(null=True, default=None)
     received_at = Timestamptz()
+
+
+class SyncMark(Table, tablename="sync_mark"):
+    """A client's high-water mark at a sync after one of its user's links ended."""
+
+    # The database key is (client_id, at).
+    client_id = UUID(primary_key=True)
+    at = Timestamptz()
+    high_seq = BigInt()

@@ -89,6 +89,8 @@ def test_two_tabs_never_send_an_op_in_two_overlapping_requests(
             end = start + timing["responseEnd"]
         body = request.post_data_json
         assert body is not None
+        if body["ops"]:  # the client's mark: at least every seq it sends
+            assert body["high_seq"] >= max(op["seq"] for op in body["ops"])
         windows.append((start, end, {op["op_id"] for op in body["ops"]}))
     assert sum(len(ops) for _, _, ops in windows) >= 41
     for (s1, e1, ops1), (s2, e2, ops2) in itertools.combinations(windows, 2):

@@ -20,9 +20,18 @@ from tests.support.factories import Classroom, Factory
 class Device:
     """One app instance of one user: its client id, sequence and outbox."""
 
-    def __init__(self, client: ApiClient, *, clock_offset: timedelta = timedelta(0)) -> None:
+    send_mark = True  # False: an older app, without `high_seq`
+
+    def __init__(
+        self,
+        client: ApiClient,
+        *,
+        clock_offset: timedelta = timedelta(0),
+        send_mark: bool = True,
+    ) -> None:
         self.client = client
         self.clock_offset = clock_offset
+        self.send_mark = send_mark
         r = client.post("/api/sync/clients", json={"app_version": "test"})
         assert r.status_code == 201, r.text
         self.client_id: str = r.json()["client_id"]
@@ -48,7 +57,7 @@ class Device:
         return op
 
     def body(self, ops: list[dict[str, Any]], *, pull: bool = False) -> dict[str, Any]:
-        return {
+        body = {
             "protocol": 1,
             "client_id": self.client_id,
             "app_version": "test",
@@ -57,6 +66,9 @@ class Device:
             "cursor": self.cursor,
             "pull": pull,
         }
+        if self.send_mark:
+            body["high_seq"] = self.seq  # the newest op queued
+        return body
 
     def post(self, ops: list[dict[str, Any]], *, pull: bool = False) -> Any:
         return self.client.post("/api/sync", json=self.body(ops, pull=pull))
@@ -374,8 +386,9 @@ def test_permission_is_judged_at_recording_time(
     aide = factory.user("aide")
     st = classroom.student
     now = datetime.now(UTC)
-    factory.assign(aide, st, starts=now - timedelta(days=5), ends=now - timedelta(hours=1))
-    dev = Device(client_for(aide))
+    link = factory.assign(aide, st, starts=now - timedelta(days=5))
+    dev = Device(client_for(aide))  # registered while assigned
+    sql.execute("UPDATE assignment SET ends_at = now() WHERE id = %s", (link,))
     sid = str(uuid.uuid4())
     dev.op("session.open", {"session_id": sid, "student_id": st.id}, at=now - timedelta(hours=2))
     dev.op(
@@ -399,8 +412,8 @@ def test_permission_is_judged_at_recording_time(
     )
     out = dev.sync()
     assert [(r["status"], r["code"]) for r in out["results"]] == [
-        ("applied", None),
-        ("applied", None),
+        ("applied", "after_removal"),
+        ("applied", "after_removal"),
         ("rejected", "forbidden"),
     ]
     # Another student, never assigned: refused, and the refusal is audited.
@@ -653,3 +666,39 @@ def test_a_reused_op_id_on_a_refused_op_or_a_reopened_session_never_wedges_the_q
     ]
     assert counts(sql, sid)["tally"] == 2
     assert not dev.outbox
+
+
+def test_edge_answers_the_protocol_documents(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    """docs/sync-protocol.md §3, §6: the answers an outside client meets."""
+    dev = aide_device
+    sid = open_session(dev, classroom.student.id)
+    opened = dev.outbox[0]
+    # A goal-less timer on a session without a service: the session's own time.
+    timer = str(uuid.uuid4())
+    dev.op("timer.start", {"session_id": sid, "timer_id": timer})
+    # An undo of something that is not a recorded event.
+    dev.op("undo", {"target_op_id": opened["op_id"]})
+    assert [(r["status"], r["code"]) for r in dev.sync()["results"]] == [
+        ("applied", None),
+        ("applied", None),
+        ("rejected", "undo_target"),
+    ]
+    # The same op queued again under a new seq: refused, nothing written twice; its seq
+    # is processed, so sending it again is a duplicate.
+    dev.seq += 1
+    again = {**opened, "seq": dev.seq}
+    dev.outbox.append(again)
+    assert [(r["status"], r["code"]) for r in dev.sync()["results"]] == [
+        ("rejected", "op_id_conflict")
+    ]
+    assert statuses(_post_ok(dev, [again])) == ["duplicate"]
+    assert sql.execute("SELECT count(*) FROM data_session WHERE id = %s", (sid,)).fetchone() == (1,)
+
+
+def _post_ok(dev: Device, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    r = dev.post(ops)
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out

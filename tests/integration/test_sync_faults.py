@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import psycopg
 import pytest
 
+from server.errors import is_transient_db_error
 from tests.integration.test_sync import Device, counts, open_session, statuses
 from tests.support.client import ApiClient
 from tests.support.factories import Classroom, Factory
@@ -337,3 +339,24 @@ def test_one_tap_undone_from_two_devices_at_once_is_undone_once(
         "SELECT count(*) FROM observation WHERE voids_op_id = %s", (target_row[0],)
     ).fetchone() == (1,)
     assert counts(sql, sid)["tally"] == 1
+
+
+def test_a_connection_in_a_broken_state_is_transient_503_then_exactly_once(
+    fp_server: tuple[AppServer, Failpoints],
+    classroom: Classroom,
+    sql: psycopg.Connection[Any],
+) -> None:
+    """asyncpg's InternalClientError ("cannot switch to state …"), met while PostgreSQL
+    restarts, is a 503 with Retry-After like any lost connection, not a 500."""
+    server, fps = fp_server
+    dev = _device(server, classroom.aide.email)
+    sid = _taps(dev, classroom, 3)
+    fps.arm("sync.connection_state", dev.client_id)
+    r = dev.post(dev.outbox)
+    assert r.status_code == 503, r.text
+    assert r.headers.get("retry-after")
+    assert counts(sql, sid)["rows"] == 0
+    fps.release("sync.connection_state")
+    assert statuses(dev.sync()) == ["applied"] * 4
+    assert counts(sql, sid)["tally"] == 3
+    assert is_transient_db_error(asyncpg.ProtocolError("unexpected message"))  # a subclass

@@ -43,7 +43,7 @@ def tally_write_values(
         # note, voids, state, device time, recorded at (statements.OBSERVATION_ARRAYS)
         (op, student_id, session[0], goal_id, "tally", None, None, 1)
         + (None,) * 5
-        + ("applied", now, now)
+        + ("applied", now, now, None)
         for op in ops
     ]
     ledger = [
@@ -63,6 +63,7 @@ def tally_write_values(
         "app_version": "test",
         "role": "aide",
         "request_id": None,
+        "high_seq": expected_seq + k,
         "a_student": [student_id],
         "a_count": [k],
         **_columns(statements.READ_SESSION_COLUMNS, [session]),
