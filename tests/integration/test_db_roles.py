@@ -66,8 +66,11 @@ def as_app(app_server: AppServer) -> Iterator[psycopg.Connection[Any]]:
         "SET SESSION AUTHORIZATION {owner}",
         "GRANT {owner} TO CURRENT_USER",
         "CREATE TABLE audit_log_copy (id bigint)",
-        "CREATE OR REPLACE FUNCTION tandem_audit_is_append_only() RETURNS trigger"
-        " LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+        pytest.param(
+            "CREATE OR REPLACE FUNCTION tandem_audit_is_append_only() RETURNS trigger"
+            " LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+            id="CREATE OR REPLACE FUNCTION tandem_audit_is_append_only",
+        ),
     ],
 )
 def test_the_apps_role_cannot_alter_or_empty_the_audit_log(
