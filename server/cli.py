@@ -1,7 +1,7 @@
 """Operator commands: serve, demo, migrate, and the roster/account tools.
 
 python -m server.cli serve            # the app (embedded Postgres unless DATABASE_URL)
-python -m server.cli demo             # migrate, seed the demo school, serve
+python -m server.cli demo             # seed the demo school (if empty), serve
 python -m server.cli migrate          # as the owner: TANDEM_MIGRATE_DATABASE_URL
 """
 
