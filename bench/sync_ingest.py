@@ -568,14 +568,14 @@ def _main() -> None:
         serve_hello(args.port, args.workers)
         return
 
-    from tests.support.servers import bench_database, free_port
+    from tests.support.servers import app_role_url, bench_database, free_port
 
     procs: list[subprocess.Popen[bytes]] = []
     with bench_database() as url:
         try:
             school = setup_school(url)
             env = {
-                "DATABASE_URL": url,
+                "DATABASE_URL": app_role_url(url),
                 "TANDEM_SECURE_COOKIES": "0",
                 "TANDEM_WORKER_IN_PROCESS": "0",
                 "TANDEM_LOGIN_LIMIT_ADDRESS": "1000000",

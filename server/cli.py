@@ -1,8 +1,8 @@
 """Operator commands: serve, demo, migrate, and the roster/account tools.
 
 python -m server.cli serve            # the app (embedded Postgres unless DATABASE_URL)
-python -m server.cli demo             # migrate, seed the demo school, serve
-python -m server.cli migrate
+python -m server.cli demo             # seed the demo school (if empty), serve
+python -m server.cli migrate          # as the owner: TANDEM_MIGRATE_DATABASE_URL
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from server import db
+from server import db, db_roles
 from server.settings import Settings, clamp_workers, get_settings
 
 log = logging.getLogger("tandem")
@@ -27,18 +27,37 @@ PARSERS: list[Callable[[Any], None]] = []
 
 
 class Database:
-    """The resolved database for this process: embedded (started here) or DATABASE_URL."""
+    """The resolved database for this process: embedded (started here) or DATABASE_URL.
+
+    `url` is the app's role, which owns nothing; `owner_url` migrates. Embedded, the
+    owner is the server's superuser and the app role is TANDEM_APP_ROLE on the same
+    server. Otherwise the owner is TANDEM_MIGRATE_DATABASE_URL (or DATABASE_URL, for a
+    `migrate` run with that alone)."""
 
     def __init__(self, settings: Settings) -> None:
         self.embedded: db.EmbeddedPostgres | None = None
         if settings.database_url:
             self.url = settings.database_url
+            self.owner_url = settings.migrate_database_url or settings.database_url
         else:
             self.embedded = db.EmbeddedPostgres(settings.data_dir / "pgdata")
-            self.url = asyncio.run(
+            self.owner_url = asyncio.run(
                 db.ensure_database(self.embedded.server_url, db.EMBEDDED_DB_NAME)
             )
+            self.url = db_roles.with_user(self.owner_url, settings.app_role)
         db.configure_engine(self.url)
+
+    def migrate(self, settings: Settings) -> list[str]:
+        """Run pending migrations as the owner and grant the app role its privileges;
+        the engine is left on the app's URL."""
+        db.configure_engine(self.owner_url)
+        try:
+            ran = asyncio.run(db.migrate(app_role=settings.app_role))
+        finally:
+            db.configure_engine(self.url)
+        if ran:
+            log.info("migrations applied: %s", ", ".join(ran))
+        return ran
 
     def stop(self) -> None:
         if self.embedded is not None:
@@ -63,12 +82,26 @@ async def load_secret(name: str) -> str:
     return str(value)
 
 
-def bootstrap(settings: Settings) -> Database:
-    """Resolve the database, run pending migrations."""
+def bootstrap(settings: Settings, *, app_process: bool = True) -> Database:
+    """Resolve the database for the app's role; refuse it (DatabaseNotReady) while
+    migrations are pending. The embedded server is migrated here (this process owns
+    it); an external database only by `migrate`, so the app never holds the owner's
+    password. `app_process` (serve, worker) also refuses a role with an owner's powers;
+    operator commands run with whatever DATABASE_URL names."""
     database = Database(settings)
-    ran = asyncio.run(db.migrate())
-    if ran:
-        log.info("migrations applied: %s", ", ".join(ran))
+    try:
+        if database.embedded is not None:
+            database.migrate(settings)
+        powers = asyncio.run(
+            db_roles.check_app_database(
+                database.url, refuse_owner_role=app_process and not settings.allow_owner_role
+            )
+        )
+        if powers and app_process:
+            log.warning("TANDEM_ALLOW_OWNER_ROLE: the app's role %s", "; ".join(powers))
+    except BaseException:
+        database.stop()
+        raise
     return database
 
 
@@ -183,7 +216,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
     database = Database(settings)
     try:
-        ran = asyncio.run(db.migrate())
+        ran = database.migrate(settings)
         print("applied: " + (", ".join(ran) if ran else "nothing (up to date)"))
     finally:
         database.stop()
@@ -247,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except db_roles.DatabaseNotReady as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
 

@@ -34,12 +34,12 @@ def register(sub: Any, commands: dict[str, Command]) -> None:
     commands["vapid"] = cmd_vapid
 
 
-def _database() -> tuple[Any, str]:
+def _database(*, app_process: bool) -> tuple[Any, str]:
     from server import db
     from server.cli import bootstrap
     from server.settings import get_settings
 
-    database = bootstrap(get_settings())
+    database = bootstrap(get_settings(), app_process=app_process)
     return database, str(db.engine().config["dsn"])
 
 
@@ -47,7 +47,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from server.notify.runner import build_worker
     from server.settings import get_settings
 
-    database, dsn = _database()
+    database, dsn = _database(app_process=True)
 
     async def run() -> int:
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=8)
@@ -77,7 +77,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_vapid(args: argparse.Namespace) -> int:
     from server.notify import vapid
 
-    database, dsn = _database()
+    database, dsn = _database(app_process=False)
 
     async def run() -> str:
         conn = await asyncpg.connect(dsn)

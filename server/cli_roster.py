@@ -33,11 +33,12 @@ class OperatorError(Exception):
 
 
 def _run(work: Callable[[], Awaitable[str]]) -> int:
-    """Resolve the database (embedded or DATABASE_URL), migrate, run `work`, print."""
+    """Resolve the database (embedded or DATABASE_URL), run `work`, print. Operator
+    commands need only the app's privileges; they may also run as the owner."""
     from server.cli import bootstrap
     from server.settings import get_settings
 
-    database = bootstrap(get_settings())
+    database = bootstrap(get_settings(), app_process=False)
     try:
 
         async def with_pool() -> str:

@@ -207,22 +207,31 @@ async def savepoint(conn: asyncpg.Connection, name: str = "tandem_sp") -> AsyncI
     await conn.execute(f"RELEASE SAVEPOINT {name}")
 
 
-async def migrate() -> list[str]:
-    """Run every pending migration forward; returns the ids that ran."""
+async def migrate(app_role: str) -> list[str]:
+    """As the owner: run every pending migration forward, then grant `app_role` what the
+    app needs (server/db_roles.py); returns the ids that ran."""
     from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from server import db_roles
 
     conn = await asyncpg.connect(engine().config["dsn"])
     try:
         version = int(await conn.fetchval("SHOW server_version_num"))
+        if version < 150000:
+            raise RuntimeError(f"Tandem needs PostgreSQL 15 or later (found {version}).")
+        await db_roles.check_may_migrate(conn)
     finally:
         await conn.close()
-    if version < 150000:
-        raise RuntimeError(f"Tandem needs PostgreSQL 15 or later (found {version}).")
     before = await applied_migrations()
     result = await run_forwards(app_name="tandem", migration_id="all", fake=False)
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}")
     after = await applied_migrations()
+    conn = await asyncpg.connect(engine().config["dsn"])
+    try:
+        await db_roles.grant_app_role(conn, app_role)
+    finally:
+        await conn.close()
     return [m for m in after if m not in before]
 
 

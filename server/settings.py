@@ -21,6 +21,9 @@ DEFAULT_PUSH_HOSTS = (
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str | None
+    migrate_database_url: str | None
+    app_role: str
+    allow_owner_role: bool
     data_dir: Path
     base_url: str
     host: str
@@ -73,6 +76,9 @@ def load_settings() -> Settings:
     hosts = os.environ.get("TANDEM_PUSH_ALLOWED_HOSTS")
     return Settings(
         database_url=os.environ.get("DATABASE_URL") or None,
+        migrate_database_url=os.environ.get("TANDEM_MIGRATE_DATABASE_URL") or None,
+        app_role=os.environ.get("TANDEM_APP_ROLE") or "tandem_app",
+        allow_owner_role=_bool("TANDEM_ALLOW_OWNER_ROLE", False),
         data_dir=Path(os.environ.get("TANDEM_DATA_DIR", str(ROOT / ".tandem"))).resolve(),
         base_url=base_url,
         host=os.environ.get("TANDEM_HOST", "127.0.0.1"),

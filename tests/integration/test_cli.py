@@ -18,14 +18,15 @@ import pytest
 
 from tests.support.client import ApiClient
 from tests.support.factories import Factory
-from tests.support.servers import ROOT, run_cli
+from tests.support.servers import ROOT, app_role_url, run_cli
 
 PASSWORD = "a long operator chosen passphrase"
 
 
 @pytest.fixture
 def cli_env(database_url: str, base_url: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "TANDEM_BASE_URL": base_url}
+    # As the app role: the operator commands need no more than the app does.
+    return {"DATABASE_URL": app_role_url(database_url), "TANDEM_BASE_URL": base_url}
 
 
 def cli_fails(

@@ -11,7 +11,14 @@ import psycopg
 import pytest
 
 from tests.support.client import ApiClient
-from tests.support.servers import AppServer, create_database, drop_database, migrate, run_cli
+from tests.support.servers import (
+    AppServer,
+    app_role_url,
+    create_database,
+    drop_database,
+    migrate,
+    run_cli,
+)
 
 HOMES = {
     "admin": "/admin",
@@ -33,7 +40,7 @@ def empty_database(pg_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def seeded(empty_database: str) -> tuple[str, str, str]:
-    env = {"DATABASE_URL": empty_database, "TANDEM_BASE_URL": "http://127.0.0.1:8000"}
+    env = {"DATABASE_URL": app_role_url(empty_database), "TANDEM_BASE_URL": "http://127.0.0.1:8000"}
     first = run_cli(["seed-demo"], env)
     second = run_cli(["seed-demo"], env)
     return empty_database, first, second

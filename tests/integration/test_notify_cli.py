@@ -9,7 +9,7 @@ import psycopg
 
 from tests.support.client import ApiClient
 from tests.support.factories import Classroom
-from tests.support.servers import run_cli
+from tests.support.servers import app_role_url, run_cli
 
 
 def test_vapid_shows_the_shared_key_and_rotation_drops_subscriptions(
@@ -17,7 +17,9 @@ def test_vapid_shows_the_shared_key_and_rotation_drops_subscriptions(
 ) -> None:
     parent: ApiClient = client_for(classroom.parent)
     served = parent.get("/api/push/key").json()["public_key"]
-    shown = run_cli(["vapid"], {"DATABASE_URL": database_url}).strip().splitlines()[-1]
+    shown = (
+        run_cli(["vapid"], {"DATABASE_URL": app_role_url(database_url)}).strip().splitlines()[-1]
+    )
     assert shown == served
     sql.execute(
         """INSERT INTO push_subscription (school_id, user_id, endpoint, p256dh, auth)
@@ -25,7 +27,9 @@ def test_vapid_shows_the_shared_key_and_rotation_drops_subscriptions(
         (classroom.parent.school_id, classroom.parent.id, "B" + "A" * 86, "A" * 22),
     )
     rotated = (
-        run_cli(["vapid", "--rotate"], {"DATABASE_URL": database_url}).strip().splitlines()[-1]
+        run_cli(["vapid", "--rotate"], {"DATABASE_URL": app_role_url(database_url)})
+        .strip()
+        .splitlines()[-1]
     )
     assert rotated != served
     assert parent.get("/api/push/key").json()["public_key"] == rotated  # every process agrees
@@ -42,7 +46,7 @@ def test_worker_once_processes_what_is_due(
            VALUES (gen_random_uuid(), %s, %s, %s, 'progress_note', 'cli-worker-test')""",
         (classroom.student.school_id, classroom.parent.id, classroom.student.id),
     )
-    out = run_cli(["worker", "--once"], {"DATABASE_URL": database_url})
+    out = run_cli(["worker", "--once"], {"DATABASE_URL": app_role_url(database_url)})
     assert "processed" in out
     row = sql.execute(
         "SELECT status, scheduled, last_error FROM notification WHERE ref_id = 'cli-worker-test'"

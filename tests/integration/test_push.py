@@ -32,7 +32,7 @@ from tests.support.client import ApiClient
 from tests.support.factories import Classroom, Factory, User
 from tests.support.notes import publish_form
 from tests.support.push_service import Behaviour, LocalSubscription, PushService
-from tests.support.servers import AppServer
+from tests.support.servers import AppServer, app_role_url
 
 
 class Killed(BaseException):
@@ -86,7 +86,10 @@ def run_worker(
     )
 
     async def go() -> int:
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4 * workers)
+        # As the app role, as the worker command runs.
+        pool = await asyncpg.create_pool(
+            app_role_url(database_url), min_size=1, max_size=4 * workers
+        )
         made: list[NotificationWorker] = []
         try:
             for _ in range(workers):

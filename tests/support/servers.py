@@ -1,5 +1,9 @@
 """Real servers for tests: a PostgreSQL (embedded 18 or TANDEM_TEST_DATABASE_URL), fresh
-databases on it, and the app itself as a uvicorn subprocess on a free port."""
+databases on it, and the app itself as a uvicorn subprocess on a free port.
+
+Databases are made, migrated and arranged as the server's superuser (the owner); the app
+and the push worker run as the app role (`app_role_url`), as in production, so every test
+that goes through them proves the app role's grants are enough."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import asyncpg
 import httpx
 
 from server import db
+from server.db_roles import DEFAULT_APP_ROLE, with_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,8 +53,14 @@ def drop_database(url: str) -> None:
     asyncio.run(run())
 
 
+def app_role_url(owner_url: str) -> str:
+    """The same database as the app's role (trust authentication on the test servers)."""
+    return with_user(owner_url, DEFAULT_APP_ROLE)
+
+
 def migrate(url: str) -> None:
-    run_cli(["migrate"], {"DATABASE_URL": url})
+    """Migrate as the owner (`url`), which also grants the app role."""
+    run_cli(["migrate"], {"TANDEM_MIGRATE_DATABASE_URL": url, "DATABASE_URL": app_role_url(url)})
 
 
 @contextlib.contextmanager
@@ -95,7 +106,8 @@ class AppServer:
     """The app in its own process, as users meet it: uvicorn over real HTTP."""
 
     def __init__(self, database_url: str, extra_env: dict[str, str] | None = None) -> None:
-        self.database_url = database_url
+        # Given the owner's URL (or already the app's); the app connects as the app role.
+        self.database_url = app_role_url(database_url)
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.extra_env = extra_env or {}
