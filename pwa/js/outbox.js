@@ -15,7 +15,10 @@ const encoder = new TextEncoder();
 // IndexedDB API: one transaction, one request per store, no reads, no awaits.
 let lastOrd = 0;
 export function enqueue(rawDb, type, data, { entry = null, puts = [], opId = null } = {}) {
-  const op = { op_id: opId || crypto.randomUUID(), type, at: new Date().toISOString(), data, v: APP_VERSION };
+  // `offline`: the server could not be reached when this was recorded (the last sync
+  // failed for want of a network, or the browser says it is offline): a fact for review.
+  const offline = !navigator.onLine || globalThis.tandemUnreachable === true;
+  const op = { op_id: opId || crypto.randomUUID(), type, at: new Date().toISOString(), data, v: APP_VERSION, offline };
   const names = ['outbox'];
   if (entry) names.push('entries');
   for (const [name] of puts) if (!names.includes(name)) names.push(name);
@@ -46,6 +49,7 @@ export async function readBatch(db, base = 0) {
   let bytes = 0;
   for (const op of ops) {
     const wire = { seq: op.seq - base, op_id: op.op_id, type: op.type, at: op.at, data: op.data };
+    if (op.offline != null) wire.offline = op.offline;
     const size = encoder.encode(JSON.stringify(wire)).length + 1;
     if (size > MAX_BATCH_BYTES) {
       // Too big for any request: sent without its data, the server rejects it

@@ -106,6 +106,7 @@ async function flushLocked(userId) {
         high_seq: newest == null ? null : newest - base,
       };
       const r = await post('/api/sync', body);
+      globalThis.tandemUnreachable = false; // the server answered (whatever it said)
       if (r.status === 401) return finish('login');
       if (r.status === 403) {
         const problem = await r.json().catch(() => ({}));
@@ -134,6 +135,7 @@ async function flushLocked(userId) {
     }
     return finish('ok');
   } catch (err) {
+    globalThis.tandemUnreachable = true; // no answer: what is recorded now is offline
     return finish('offline', String(err && err.message ? err.message : err));
   }
 }

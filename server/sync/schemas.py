@@ -36,6 +36,9 @@ class OpIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     at: Stamp
     data: dict[str, Any] | None = None
     oversize: Annotated[int, Meta(ge=0, le=2**40)] | None = None
+    # Whether the app could not reach the server when the op was recorded: a fact the
+    # review pages show ("captured offline"); not part of the op's body hash.
+    offline: bool | None = None
 
 
 class SyncIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -232,6 +232,15 @@ class Judged:
     removed: datetime | None = None
 
 
+def _captured_offline(b: Batch, session_id: UUID) -> bool:
+    """Recorded offline: as the app said when it opened the session; for apps that do not
+    say, inferred from how late the opening op arrived."""
+    said = b.new_session_offline.get(session_id)
+    if said is not None:
+        return said
+    return bool(b.now - b.new_session_times[session_id] > OFFLINE_AFTER)
+
+
 @dataclass(frozen=True)
 class Removal:
     """The user's permission for a student at an op's time has ended since."""
@@ -269,6 +278,8 @@ class Batch:
     timer_goals: dict[UUID, int | None] = field(default_factory=dict)
     new_sessions: list[SessionState] = field(default_factory=list)
     new_session_times: dict[UUID, datetime] = field(default_factory=dict)
+    # The opening op's own word on whether it was recorded offline (None: older apps).
+    new_session_offline: dict[UUID, bool | None] = field(default_factory=dict)
     closes: list[tuple[UUID, datetime]] = field(default_factory=list)
     obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
     message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
@@ -1014,6 +1025,7 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
         b.sessions[s.id] = s
         b.new_sessions.append(s)
         b.new_session_times[s.id] = j.recorded_at
+        b.new_session_offline[s.id] = j.op.offline
         j.student_id = s.student_id
         return
     if isinstance(data, Undo):
@@ -1172,7 +1184,7 @@ async def _write(
             s.student_id,
             s.service_id,
             b.new_session_times[s.id],
-            b.now - b.new_session_times[s.id] > OFFLINE_AFTER,
+            _captured_offline(b, s.id),
             s.closed_at,
             s.review_status,
             s.removed,

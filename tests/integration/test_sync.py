@@ -702,3 +702,41 @@ def _post_ok(dev: Device, ops: list[dict[str, Any]]) -> dict[str, Any]:
     assert r.status_code == 200, r.text
     out: dict[str, Any] = r.json()
     return out
+
+
+def test_captured_offline_is_what_the_app_said_not_an_inference(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    """A session opened with the server unreachable is 'captured offline' even when it
+    syncs a second later; one opened online that syncs late is not; an app that says
+    nothing gets the old inference (over two minutes late)."""
+    dev = Device(client_for(classroom.aide))
+    said_offline = open_session(dev, classroom.student.id)
+    dev.outbox[-1]["offline"] = True
+    said_online = open_session(dev, classroom.student.id)
+    dev.outbox[-1]["offline"] = False
+    dev.outbox[-1]["at"] = (dev.clock() - timedelta(minutes=30)).isoformat()
+    silent_late = open_session(dev, classroom.student.id)
+    dev.outbox[-1]["at"] = (dev.clock() - timedelta(minutes=30)).isoformat()
+    silent_now = open_session(dev, classroom.student.id)
+    dev.sync()
+    rows = dict(
+        sql.execute(
+            "SELECT id::text, captured_offline FROM data_session WHERE id::text = ANY(%s)",
+            ([said_offline, said_online, silent_late, silent_now],),
+        ).fetchall()
+    )
+    assert rows == {said_offline: True, said_online: False, silent_late: True, silent_now: False}
+    # Not a boolean: refused alone, like any malformed op field.
+    bad = dev.body(
+        [
+            {
+                **dev.op(
+                    "session.open",
+                    {"session_id": str(uuid.uuid4()), "student_id": classroom.student.id},
+                ),
+                "offline": "yes",
+            }
+        ]
+    )
+    assert dev.client.post("/api/sync", json=bad).status_code == 400
