@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from server.auth.guards import STAFF, current_user, role_in
+from server.bodies import READS_FORM
 from server.iep import forms, service
 from server.iep.schemas import (
     MEASUREMENT_LABELS,
@@ -263,7 +264,12 @@ async def new_iep_page(request: Request[Any, Any, Any], student_id: Id) -> Templ
     return _iep_form(student=head, iep_id=None, values={"status": "draft"})
 
 
-@post("/teacher/students/{student_id:int}/iep", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/students/{student_id:int}/iep",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def create_iep_form(request: Request[Any, Any, Any], student_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -288,7 +294,7 @@ async def edit_iep_page(request: Request[Any, Any, Any], iep_id: Id) -> Template
     return _iep_form(student=head, iep_id=iep_id, values=values)
 
 
-@post("/teacher/ieps/{iep_id:int}", guards=[edit_guard], include_in_schema=False)
+@post("/teacher/ieps/{iep_id:int}", guards=[edit_guard], include_in_schema=False, opt=READS_FORM)
 async def update_iep_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -347,7 +353,9 @@ async def new_goal_page(request: Request[Any, Any, Any], iep_id: Id) -> Template
     return _goal_form(student=head, iep=iep, goal=None, values={"measurement": "trials"})
 
 
-@post("/teacher/ieps/{iep_id:int}/goals", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/goals", guards=[edit_guard], include_in_schema=False, opt=READS_FORM
+)
 async def add_goal_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -369,7 +377,7 @@ async def edit_goal_page(request: Request[Any, Any, Any], goal_id: Id) -> Templa
     return _goal_form(student=head, iep=iep, goal=goal, values=_goal_values(goal))
 
 
-@post("/teacher/goals/{goal_id:int}", guards=[edit_guard], include_in_schema=False)
+@post("/teacher/goals/{goal_id:int}", guards=[edit_guard], include_in_schema=False, opt=READS_FORM)
 async def update_goal_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -384,7 +392,12 @@ async def update_goal_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     return _to_iep(written)
 
 
-@post("/teacher/goals/{goal_id:int}/active", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/goals/{goal_id:int}/active",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def goal_active_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     """Deactivate (or reactivate) a goal: never deleted, since data refers to it."""
     user = current_user(request)
@@ -402,7 +415,12 @@ async def goal_active_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     return _to_iep(written)
 
 
-@post("/teacher/goals/{goal_id:int}/objectives", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/goals/{goal_id:int}/objectives",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_objective_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -422,7 +440,12 @@ async def add_objective_form(request: Request[Any, Any, Any], goal_id: Id) -> An
     return Redirect(path=f"/teacher/goals/{goal_id}/edit#objectives")
 
 
-@post("/teacher/ieps/{iep_id:int}/accommodations", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/accommodations",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_accommodation_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -443,7 +466,12 @@ async def add_accommodation_form(request: Request[Any, Any, Any], iep_id: Id) ->
     return _to_iep(written, "#accommodations")
 
 
-@post("/teacher/ieps/{iep_id:int}/services", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/services",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_service_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
