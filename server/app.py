@@ -80,6 +80,7 @@ def create_app(
         on_shutdown=[*on_shutdown, db.close_pool],
         openapi_config=OpenAPIConfig(title="Tandem", version="0.1.0", path="/schema"),
         request_max_body_size=s.max_body_bytes,
+        request_class=bodies.StrictJsonRequest,
     )
     bodies.check_routes(app)
     return app

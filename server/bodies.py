@@ -1,4 +1,4 @@
-"""Which body each route takes.
+"""Which body each route takes, and how a JSON body is decoded.
 
 A route takes JSON (its handler declares `data` without a form encoding), a form (`data`
 declared url-encoded, or `opt=READS_FORM` on a page handler that reads `request.form()`
@@ -6,17 +6,25 @@ itself) or no body at all. InputGuard refuses a non-empty body of any other medi
 with 415 before anything decodes it: Litestar decodes a JSON route's body as JSON
 whatever its content type, and the guard's raw checks (nesting depth, `\\u0000`) are
 chosen by the content type, so a mislabelled body slipped past them.
+
+A JSON body is decoded strictly, straight into the handler's `data` type: "5" is not an
+id, "false" is not a bool. Litestar converts bodies in lax mode; StrictJsonRequest hands
+it the finished Struct, which its lax pass returns unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from litestar import Litestar
+import msgspec
+from litestar import Litestar, Request
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ClientException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import BodyKwarg
 from litestar.routes import HTTPRoute
+from litestar.types import Empty
 
 BodyKind = Literal["json", "form", "none"]
 
@@ -64,3 +72,31 @@ def media_type_problem(kind: BodyKind, content_type: bytes) -> str | None:
     if given != expected:
         return f"This request takes {expected.decode()}, not {given.decode('latin-1')[:80]}."
     return None
+
+
+_AT_PATH = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+class StrictJsonRequest(Request[Any, Any, Any]):
+    """A request whose JSON body is decoded strictly into the handler's `data` type."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            data = self.route_handler.parsed_fn_signature.parameters.get("data")
+            kind = data.annotation if data is not None else Any
+            self._json = decode_strictly(await self.body(), kind)
+        return self._json
+
+
+def decode_strictly(body: bytes, kind: Any) -> Any:
+    try:
+        return msgspec.json.decode(body, type=kind, strict=True)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        at = _AT_PATH.search(text)
+        message: dict[str, str] = {"message": _AT_PATH.sub("", text), "source": "body"}
+        if at and at.group(1):
+            message["key"] = at.group(1)
+        raise ValidationException(detail=text, extra=[message]) from None
+    except msgspec.DecodeError as exc:
+        raise ClientException(f"The body is not valid JSON: {exc}") from None

@@ -8,12 +8,14 @@ import msgspec
 import pytest
 from litestar import Litestar, Request, post
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
 from litestar.params import Body, JSONBody, MultipartBody
 
 from server.bodies import (
     READS_FORM,
     body_kind,
     check_routes,
+    decode_strictly,
     media_type_problem,
 )
 
@@ -86,3 +88,12 @@ def test_media_type_problem(kind: Any, content_type: bytes, needle: str | None) 
     else:
         assert problem is not None
         assert needle in problem
+
+
+def test_json_is_decoded_strictly() -> None:
+    assert decode_strictly(b'{"student_id": 5}', Link) == Link(student_id=5)
+    with pytest.raises(ValidationException) as refused:
+        decode_strictly(b'{"student_id": "5"}', Link)
+    assert refused.value.extra == [
+        {"message": "Expected `int`, got `str`", "source": "body", "key": "student_id"}
+    ]
