@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.template.config import TemplateConfig
 
-from server import db, pwa_routes
+from server import bodies, db, pwa_routes
 from server.auth import routes as auth_routes
 from server.auth.sessions import SessionMiddleware
 from server.errors import EXCEPTION_HANDLERS
@@ -56,7 +56,7 @@ def create_app(
     """The application. `secret` signs CSRF tokens; it is shared by every process
     through the database (see cli.bootstrap)."""
     s = settings or get_settings()
-    return Litestar(
+    app = Litestar(
         route_handlers=all_routes(),
         middleware=[
             DefineMiddleware(
@@ -80,4 +80,7 @@ def create_app(
         on_shutdown=[*on_shutdown, db.close_pool],
         openapi_config=OpenAPIConfig(title="Tandem", version="0.1.0", path="/schema"),
         request_max_body_size=s.max_body_bytes,
+        request_class=bodies.StrictJsonRequest,
     )
+    bodies.check_routes(app)
+    return app

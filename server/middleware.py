@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 
 from server.asgi import ASGIApp, Message, Receive, Scope, Send
+from server.bodies import body_kind, media_type_problem
 from server.validation import raw_input_problem
 
 CSP = (
@@ -48,8 +49,9 @@ async def _send_error(scope: Scope, send: Send, status: int, detail: str) -> Non
 
 
 class InputGuard:
-    """Refuse oversized bodies (413, without buffering them whole), NUL bytes, invalid
-    UTF-8 and lone surrogates (400), in bodies and query strings, before any handler."""
+    """Refuse oversized bodies (413, without buffering them whole), a body of a media type
+    the route does not take (415, see server.bodies), NUL bytes, invalid UTF-8 and lone
+    surrogates (400), in bodies and query strings, before any handler."""
 
     def __init__(self, app: ASGIApp, max_body: int, path_limits: dict[str, int]) -> None:
         self.app = app
@@ -75,10 +77,10 @@ class InputGuard:
             await _send_error(scope, send, 400, problem)
             return
         limit = self.limit_for(scope["path"])
-        content_type = b""
+        content_types = []
         for name, value in scope.get("headers", []):
             if name == b"content-type":
-                content_type = value.lower()
+                content_types.append(value.lower())
             if name == b"content-length":
                 try:
                     declared = int(value)
@@ -93,6 +95,11 @@ class InputGuard:
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        if len(content_types) > 1:
+            # Litestar's parts would not agree on which one counts.
+            await _send_error(scope, send, 400, "More than one Content-Type header.")
+            return
+        content_type = content_types[0] if content_types else b""
         chunks: list[bytes] = []
         total = 0
         while True:
@@ -110,12 +117,14 @@ class InputGuard:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if content_type.startswith(b"multipart/"):
-            problem = None  # files are checked by the handler that parses them
-        else:
-            problem = raw_input_problem(
-                body, urlencoded=content_type.startswith(b"application/x-www-form-urlencoded")
-            )
+        # Litestar puts the route's handler in the scope before any middleware runs.
+        kind = body_kind(scope["route_handler"])
+        if body:
+            problem = media_type_problem(kind, content_type)
+            if problem:
+                await _send_error(scope, send, 415, problem)
+                return
+        problem = raw_input_problem(body, urlencoded=kind == "form")
         if problem:
             await _send_error(scope, send, 400, problem)
             return

@@ -7,9 +7,8 @@ student scope (out of scope → 404) and writes the audit trail.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import msgspec
 from litestar import MediaType, Request, get, patch, post
 from litestar.exceptions import ClientException, HTTPException
 from litestar.params import QueryParameter
@@ -18,6 +17,7 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
 from server.auth.guards import STAFF, current_user, role_in
+from server.bodies import READS_FORM
 from server.iep import forms, service
 from server.iep.schemas import (
     MEASUREMENT_LABELS,
@@ -41,23 +41,6 @@ from server.validation import Id
 EDITORS = ("admin", "teacher")
 read_guard = role_in(*STAFF)
 edit_guard = role_in(*EDITORS)
-
-
-T = TypeVar("T")
-
-
-async def _json(request: Request[Any, Any, Any], kind: type[T]) -> T:
-    """The JSON body as `kind`, strictly: "30" is not a number and "false" is not a bool.
-
-    Handlers also declare `data: kind` so the OpenAPI schema documents the body, but
-    Litestar converts bodies in lax mode (it accepts such strings); this decodes again,
-    strictly, and the handler uses this result."""
-    try:
-        return msgspec.json.decode(await request.body(), type=kind)
-    except msgspec.ValidationError as exc:
-        raise ClientException(str(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise ClientException(f"The body is not valid JSON: {exc}") from None
 
 
 def _rid(request: Request[Any, Any, Any]) -> str | None:
@@ -93,7 +76,6 @@ async def api_student(request: Request[Any, Any, Any], student_id: Id) -> Studen
 async def api_create_iep(
     request: Request[Any, Any, Any], student_id: Id, data: IepIn
 ) -> dict[str, int]:
-    data = await _json(request, IepIn)  # strictly: see _json
     written = await service.create_iep(
         current_user(request), student_id, data, request_id=_rid(request)
     )
@@ -104,14 +86,12 @@ async def api_create_iep(
 async def api_update_iep(
     request: Request[Any, Any, Any], iep_id: Id, data: IepPatch
 ) -> dict[str, int]:
-    data = await _json(request, IepPatch)  # strictly: see _json
     await service.update_iep(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": iep_id}
 
 
 @post("/api/ieps/{iep_id:int}/goals", guards=[edit_guard], tags=["ieps"])
 async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id, data: GoalIn) -> dict[str, int]:
-    data = await _json(request, GoalIn)  # strictly: see _json
     written = await service.add_goal(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": written.id}
 
@@ -121,7 +101,6 @@ async def api_update_goal(
     request: Request[Any, Any, Any], goal_id: Id, data: GoalPatch
 ) -> dict[str, int]:
     """Edit a goal; `{"active": false}` deactivates it (goals are never deleted)."""
-    data = await _json(request, GoalPatch)  # strictly: see _json
     await service.update_goal(current_user(request), goal_id, data, request_id=_rid(request))
     return {"id": goal_id}
 
@@ -130,7 +109,6 @@ async def api_update_goal(
 async def api_add_objective(
     request: Request[Any, Any, Any], goal_id: Id, data: ObjectiveIn
 ) -> dict[str, int]:
-    data = await _json(request, ObjectiveIn)  # strictly: see _json
     written = await service.add_objective(
         current_user(request), goal_id, data, request_id=_rid(request)
     )
@@ -141,7 +119,6 @@ async def api_add_objective(
 async def api_add_accommodation(
     request: Request[Any, Any, Any], iep_id: Id, data: AccommodationIn
 ) -> dict[str, int]:
-    data = await _json(request, AccommodationIn)  # strictly: see _json
     written = await service.add_accommodation(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
@@ -152,7 +129,6 @@ async def api_add_accommodation(
 async def api_add_service(
     request: Request[Any, Any, Any], iep_id: Id, data: ServiceIn
 ) -> dict[str, int]:
-    data = await _json(request, ServiceIn)  # strictly: see _json
     written = await service.add_service(
         current_user(request), iep_id, data, request_id=_rid(request)
     )
@@ -263,7 +239,12 @@ async def new_iep_page(request: Request[Any, Any, Any], student_id: Id) -> Templ
     return _iep_form(student=head, iep_id=None, values={"status": "draft"})
 
 
-@post("/teacher/students/{student_id:int}/iep", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/students/{student_id:int}/iep",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def create_iep_form(request: Request[Any, Any, Any], student_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -288,7 +269,7 @@ async def edit_iep_page(request: Request[Any, Any, Any], iep_id: Id) -> Template
     return _iep_form(student=head, iep_id=iep_id, values=values)
 
 
-@post("/teacher/ieps/{iep_id:int}", guards=[edit_guard], include_in_schema=False)
+@post("/teacher/ieps/{iep_id:int}", guards=[edit_guard], include_in_schema=False, opt=READS_FORM)
 async def update_iep_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -350,7 +331,9 @@ async def new_goal_page(request: Request[Any, Any, Any], iep_id: Id) -> Template
     return _goal_form(student=head, iep=iep, goal=None, values={"measurement": "trials"})
 
 
-@post("/teacher/ieps/{iep_id:int}/goals", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/goals", guards=[edit_guard], include_in_schema=False, opt=READS_FORM
+)
 async def add_goal_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -372,7 +355,7 @@ async def edit_goal_page(request: Request[Any, Any, Any], goal_id: Id) -> Templa
     return _goal_form(student=head, iep=iep, goal=goal, values=_goal_values(goal))
 
 
-@post("/teacher/goals/{goal_id:int}", guards=[edit_guard], include_in_schema=False)
+@post("/teacher/goals/{goal_id:int}", guards=[edit_guard], include_in_schema=False, opt=READS_FORM)
 async def update_goal_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -387,7 +370,12 @@ async def update_goal_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     return _to_iep(written)
 
 
-@post("/teacher/goals/{goal_id:int}/active", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/goals/{goal_id:int}/active",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def goal_active_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     """Deactivate (or reactivate) a goal: never deleted, since data refers to it."""
     user = current_user(request)
@@ -405,7 +393,12 @@ async def goal_active_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     return _to_iep(written)
 
 
-@post("/teacher/goals/{goal_id:int}/objectives", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/goals/{goal_id:int}/objectives",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_objective_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -425,7 +418,12 @@ async def add_objective_form(request: Request[Any, Any, Any], goal_id: Id) -> An
     return Redirect(path=f"/teacher/goals/{goal_id}/edit#objectives")
 
 
-@post("/teacher/ieps/{iep_id:int}/accommodations", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/accommodations",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_accommodation_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}
@@ -446,7 +444,12 @@ async def add_accommodation_form(request: Request[Any, Any, Any], iep_id: Id) ->
     return _to_iep(written, "#accommodations")
 
 
-@post("/teacher/ieps/{iep_id:int}/services", guards=[edit_guard], include_in_schema=False)
+@post(
+    "/teacher/ieps/{iep_id:int}/services",
+    guards=[edit_guard],
+    include_in_schema=False,
+    opt=READS_FORM,
+)
 async def add_service_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
     user = current_user(request)
     values: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.auth import scope
 from server.auth.guards import current_user, role_in, role_in_audited
+from server.bodies import READS_FORM
 from server.collect.derive import OUTCOMES, PROMPTS
 from server.progress import service as progress
 from server.progress.texts import lang
@@ -98,7 +99,7 @@ async def review_session(request: Request[Any, Any, Any], session_id: UUID) -> T
     )
 
 
-@post("/teacher/review/approve", guards=REVIEWERS, include_in_schema=False)
+@post("/teacher/review/approve", guards=REVIEWERS, include_in_schema=False, opt=READS_FORM)
 async def approve_sessions(request: Request[Any, Any, Any]) -> Redirect:
     user = current_user(request)
     ids = await _session_ids(request)
@@ -255,6 +256,7 @@ def preview_readers(guardians: list[dict[str, Any]]) -> list[tuple[str, str, lis
     "/teacher/review/students/{student_id:int}/notes",
     guards=_reviewers("disclose", "student", "student_id"),
     include_in_schema=False,
+    opt=READS_FORM,
 )
 async def publish_note(request: Request[Any, Any, Any], student_id: Id) -> Redirect:
     user = current_user(request)

@@ -1,17 +1,20 @@
-"""Hostile and broken input against the IEP/goal routes and the login routes: every case
-is a clear 4xx (never a 500), and nothing is written. Text that looks like markup is
-shown as text on the pages.
+"""Hostile and broken input against the IEP/goal routes and the login routes (and, for
+strict JSON, the roster and sync routes): every case is a clear 4xx (never a 500), and
+nothing is written. Text that looks like markup is shown as text on the pages.
 
 Cases: NUL bytes (raw and \\u0000, in JSON, forms and query strings), lone surrogates,
 100,000-character fields, oversized bodies (refused while streaming), deeply nested JSON,
-huge numbers, NaN, wrong types, fields a client may not set, dates in 1900 and 2100.
+huge numbers, NaN, wrong types (strings for numbers on every JSON route), bodies of a
+media type the route does not take, fields a client may not set, dates in 1900 and 2100.
+Every route against every foreign media type: test_request_bodies.py.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -314,6 +317,86 @@ def test_deep_nesting_huge_numbers_nan_and_wrong_types_are_400(
     assert_refused(teacher.post(u["add_goal"], content=b'{"area": ', headers=JSON))
     assert_refused(teacher.post(u["add_goal"], content=b"", headers=JSON))
     assert state(sql, classroom) == before
+
+
+def test_a_body_of_a_media_type_the_route_does_not_take_is_refused_before_decoding(
+    teacher: ApiClient, client: ApiClient, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    u = urls(classroom)
+    before = state(sql, classroom)
+    takes_json = "This request takes application/json"
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    deep = b'{"email": ' * 5_000 + b"1" + b"}" * 5_000
+    # Litestar decodes a JSON route's body whatever its content type; the depth check
+    # ran for JSON only: a 500, anonymously (a CSRF token is free to get).
+    for headers in (form, {"content-type": "multipart/form-data; boundary=b"}):
+        r = client.post("/api/auth/login", content=deep, headers=headers)
+        assert_refused(r, 415, takes_json)
+    # A \u0000 escape is not a NUL to the form check, but a NUL to the JSON decoder.
+    escaped = b'{"description": "a\\u0000b"}'
+    assert_refused(teacher.post(u["accommodation"], content=escaped, headers=form), 415)
+    # No field of a multipart body was checked for NUL bytes.
+    r = teacher.post(
+        f"/teacher/ieps/{classroom.student.iep_id}/accommodations",
+        files={"description": (None, "a\x00b")},
+        headers=HTML,
+    )
+    assert_refused(r, 415, "takes application/x-www-form-urlencoded")
+    r = teacher.post(u["goal_form"], json=GOAL, headers=HTML)
+    assert_refused(r, 415, "not application/json")
+    assert_refused(teacher.post("/api/auth/logout", json={}), 415, "takes no body")
+    # Two Content-Type headers: Litestar's parts would not agree on which counts.
+    body = b'{"description": "x"}'
+    answer = _raw_request(
+        str(teacher.base_url),
+        _head(
+            teacher,
+            u["accommodation"],
+            f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n",
+        ),
+        [body],
+        chunked=False,
+    )
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert b"More than one Content-Type header" in answer
+    assert state(sql, classroom) == before
+
+
+def test_json_bodies_are_strict_on_every_route(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    """A string is not a number on any route (Litestar converts bodies in lax mode)."""
+    admin = client_for(classroom.admin)
+    aide, other = classroom.aide, classroom.other
+    links = {"kind": "assignment", "user_id": aide.id, "student_id": other.id}
+    for name in ("student_id", "user_id"):
+        r = admin.post("/api/admin/links", json={**links, name: str(links[name])})
+        assert_refused(r, needle=f"Expected `int`, got `str` (field: {name})")
+    email = f"{uuid.uuid4().hex}@example.test"
+    r = admin.post(
+        "/api/invites", json={"email": email, "role": "parent", "student_id": str(other.id)}
+    )
+    assert_refused(r, needle="(field: student_id)")
+    assert sql.execute(
+        "SELECT count(*) FROM assignment WHERE aide_id = %s AND student_id = %s",
+        (aide.id, other.id),
+    ).fetchone() == (0,)
+    assert sql.execute(
+        "SELECT count(*) FROM account_link WHERE email = %s", (email,)
+    ).fetchone() == (0,)
+    # A sync op's `seq` as a string: the whole request is refused, no op is in the ledger.
+    phone = client_for(aide)
+    client_id = phone.post("/api/sync/clients", json={"app_version": "1"}).json()["client_id"]
+    now = datetime.now(UTC).isoformat()
+    op = {"seq": "1", "op_id": str(uuid.uuid4()), "type": "note.add", "at": now, "data": {}}
+    batch = {"protocol": 1, "client_id": client_id, "sent_at": now, "ops": [op], "pull": False}
+    r = phone.post("/api/sync", json=batch)
+    assert_refused(r, needle="(field: ops[0].seq)")
+    assert_refused(phone.post("/api/sync", json={**batch, "protocol": "1"}), needle="protocol")
+    assert sql.execute(
+        "SELECT count(*) FROM sync_op WHERE client_id = %s", (client_id,)
+    ).fetchone() == (0,)
+    assert phone.post("/api/sync", json={**batch, "ops": [{**op, "seq": 1}]}).status_code == 200
 
 
 def test_fields_a_client_may_not_set_are_refused(
