@@ -12,7 +12,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.template.config import TemplateConfig
 
-from server import bodies, db, pwa_routes
+from server import bodies, db, i18n, pwa_routes
 from server.auth import routes as auth_routes
 from server.auth.sessions import SessionMiddleware
 from server.errors import EXCEPTION_HANDLERS
@@ -73,7 +73,11 @@ def create_app(
             cookie_secure=s.secure_cookies,
             cookie_samesite="lax",
         ),
-        template_config=TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine),
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: i18n.setup_jinja(engine.engine),
+        ),
         before_send=[cast(Any, security_headers_hook(hsts=s.base_url.startswith("https://")))],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[db.start_pool, *on_startup],

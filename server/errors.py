@@ -24,7 +24,7 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from server.progress.texts import lang, ui
+from server import i18n
 
 log = logging.getLogger("tandem.errors")
 
@@ -50,7 +50,7 @@ def _error_response(
     if wants_html(request):
         # In the signed-in user's language (the parent interface is English and Spanish).
         user = request.scope.get("user")
-        language = lang(getattr(user, "language", None))
+        language = i18n.language(getattr(user, "language", None))
         return Template(
             template_name="error.html.j2",
             context={
@@ -58,7 +58,6 @@ def _error_response(
                 "detail": detail,
                 "extra": extra,
                 "lang": language,
-                "t": ui(language),
             },
             status_code=status,
             headers=headers,

@@ -13,50 +13,23 @@ from server import i18n
 from server.auth import notices
 from server.auth.guards import authenticated, current_user
 from server.auth.schemas import AccountNoticeOut, CsrfOnlyForm
-
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Your account",
-        "heading": "Your account",
-        "intro": "What happened to your account recently. If you did not expect something "
-        "here, tell your school at once.",
-        "none": "Nothing has happened to your account.",
-        "reset_link_made": "A password link was made for you by {actor}.",
-        "reset_link_made_anonymous": "A password link was made for you by your school.",
-        "password_reset": "Your password was changed with a password link.",
-        "new": "New",
-        "seen": "I have read this",
-        "home": "Back",
-    },
-    "es": {
-        "title": "Su cuenta",
-        "heading": "Su cuenta",
-        "intro": "Lo que ha pasado con su cuenta últimamente. Si algo aquí no lo esperaba, "
-        "avise a la escuela de inmediato.",
-        "none": "No ha pasado nada con su cuenta.",
-        "reset_link_made": "{actor} creó un enlace para cambiar su contraseña.",
-        "reset_link_made_anonymous": "La escuela creó un enlace para cambiar su contraseña.",
-        "password_reset": "Su contraseña se cambió con un enlace de contraseña.",
-        "new": "Nuevo",
-        "seen": "Ya lo leí",
-        "home": "Volver",
-    },
-}
+from server.i18n import tr
 
 
-def notice_text(kind: str, actor_name: str | None, language: str) -> str:
-    t = TEXTS.get(language, TEXTS["en"])
+def notice_text(kind: str, actor_name: str | None, code: str) -> str:
     if kind == "reset_link_made":
         if actor_name:
-            return t["reset_link_made"].format(actor=actor_name)
-        return t["reset_link_made_anonymous"]
-    return t["password_reset"]
+            return tr(code, "A password link was made for you by %(actor)s.") % {
+                "actor": actor_name
+            }
+        return tr(code, "A password link was made for you by your school.")
+    return tr(code, "Your password was changed with a password link.")
 
 
 @get("/account", guards=[authenticated], include_in_schema=False)
 async def account_page(request: Request[Any, Any, Any]) -> Template:
     user = current_user(request)
-    language = user.language if user.language in TEXTS else "en"
+    language = i18n.language(user.language)
     rows = [
         {
             "text": notice_text(n.kind, n.actor_name, language),
@@ -68,7 +41,7 @@ async def account_page(request: Request[Any, Any, Any]) -> Template:
     ]
     return Template(
         template_name="auth/account.html.j2",
-        context={"me": user, "lang": language, "a": TEXTS[language], "notices": rows},
+        context={"me": user, "lang": language, "notices": rows},
     )
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import asyncpg
 import msgspec
 
-from server import db
+from server import db, i18n
 from server.audit import service as audit
 from server.auth import ratelimit
 from server.auth.passwords import hash_password, verify_password
@@ -278,3 +278,14 @@ async def set_password(user_id: int, password: str) -> None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+async def reader(user_id: int) -> dict[str, str]:
+    """The person's language and time zone as stored now (the session carries them as
+    they were at login; settings may have changed them since): a page's `lang` and `tz`."""
+    async with db.connection() as conn:
+        row = await conn.fetchrow("SELECT language, timezone FROM app_user WHERE id = $1", user_id)
+    return {
+        "lang": i18n.language(row["language"] if row else None),
+        "tz": str(row["timezone"]) if row else i18n.FALLBACK_ZONE,
+    }

@@ -21,10 +21,10 @@ from msgspec import Meta
 from server import db
 from server.audit import service as audit
 from server.auth import scope
+from server.auth import service as auth_service
 from server.auth.guards import STAFF, current_user, role_in
 from server.messages import queries
 from server.messages.service import MessageRefused, ensure_student_thread, send_message
-from server.progress.texts import lang, ui
 from server.validation import Id, MessageBody
 
 STAFF_ONLY = [role_in(*STAFF)]
@@ -140,9 +140,7 @@ async def staff_open_thread(
 
 async def _parent_context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
     user = current_user(request)
-    async with db.connection() as conn:
-        language = lang(await conn.fetchval("SELECT language FROM app_user WHERE id = $1", user.id))
-    return {"me": user, "lang": language, "t": ui(language), **extra}
+    return {"me": user, **(await auth_service.reader(user.id)), **extra}
 
 
 @get("/parent/messages", guards=PARENTS, include_in_schema=False)

@@ -254,17 +254,21 @@ class NotificationWorker:
             prefs = who.prefs
             if not row["scheduled"]:
                 due = deliver_at(now, prefs)
-                await self._defer(conn, [nid], due, scheduled=True, digest=prefs.is_digest)
                 if due > now:
+                    await self._defer(conn, [nid], due, scheduled=True, digest=prefs.is_digest)
                     return
-                # Due at once: take the lease back and go on.
-                await conn.execute(
-                    """UPDATE notification SET lease_until = $2, attempts = attempts + 1
-                        WHERE id = $1 AND leased_by = $3""",
+                # Due at once: scheduled, and still ours. (Letting go of the lease here
+                # and taking it back let another worker claim the row in between, and
+                # both sent it.)
+                kept = await conn.fetchval(
+                    """UPDATE notification SET scheduled = true, digest = $2
+                        WHERE id = $1 AND leased_by = $3 RETURNING true""",
                     nid,
-                    now + self.lease,
+                    prefs.is_digest,
                     self.worker_id,
                 )
+                if not kept:
+                    return
             else:
                 # Preferences may have changed since scheduling: quiet hours still defer.
                 local = now.astimezone(zone(prefs.timezone))

@@ -19,7 +19,8 @@ import msgspec
 from babel.dates import format_date
 
 from server import i18n
-from server.progress.texts import LANGUAGES, describe_goal, ui
+from server.i18n import LANGUAGES, tr, trn
+from server.progress.texts import describe_goal
 
 
 class GoalText(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,18 +43,24 @@ def _day(iso: str, language: str, timezone: str) -> str:
 def compose_note(summary: dict[str, Any], language: str, school_timezone: str) -> NoteText:
     """The note's words in `language`; dates are the school's days (a note is a school
     document: every reader sees the same dates)."""
-    t = ui(language)
     line = None
     if summary.get("first"):
         first = _day(summary["first"], language, school_timezone)
         last = _day(summary["last"], language, school_timezone)
         n = summary.get("sessions", 0)
-        if n == 1:
-            line = t["sessions_line_one"].format(first=first)
-        elif first == last:
-            line = t["sessions_line_day"].format(n=n, first=first)
+        if first == last:
+            line = trn(
+                language,
+                "Based on %(n)s approved session, on %(first)s.",
+                "Based on %(n)s approved sessions, on %(first)s.",
+                n,
+            ) % {"n": n, "first": first}
         else:
-            line = t["sessions_line"].format(n=n, first=first, last=last)
+            line = tr(language, "Based on %(n)s approved sessions, %(first)s to %(last)s.") % {
+                "n": n,
+                "first": first,
+                "last": last,
+            }
     goals = [
         GoalText(
             area=str(g.get("area", "")),

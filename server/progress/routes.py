@@ -14,14 +14,15 @@ from litestar.exceptions import ClientException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from server import db
+from server import db, i18n
 from server.audit import service as audit
 from server.auth import scope
+from server.auth import service as auth_service
 from server.auth.guards import current_user, role_in
 from server.notify import service as notify
 from server.progress import service
 from server.progress.schemas import SettingsForm
-from server.progress.texts import describe_goal, lang, ui
+from server.progress.texts import describe_goal
 from server.validation import Id
 
 PARENTS = [role_in("parent")]
@@ -33,16 +34,9 @@ def _rid(request: Request[Any, Any, Any]) -> str | None:
     return str(value) if value else None
 
 
-async def _language(user_id: int) -> str:
-    # The session carries the language at login; settings may have changed it since.
-    async with db.connection() as conn:
-        return lang(await conn.fetchval("SELECT language FROM app_user WHERE id = $1", user_id))
-
-
 async def _context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
     user = current_user(request)
-    language = await _language(user.id)
-    return {"me": user, "lang": language, "t": ui(language), **extra}
+    return {"me": user, **(await auth_service.reader(user.id)), **extra}
 
 
 async def _children(user_id: int, school_id: int) -> list[dict[str, Any]]:
@@ -144,6 +138,7 @@ async def parent_settings(request: Request[Any, Any, Any]) -> Template:
         saved=request.query_params.get("done") == "saved",
         subscriptions=await notify.subscription_count(user),
     )
+    context["timezones"] = i18n.zone_choices(context["lang"], str(prefs["timezone"]))
     return Template(template_name="parent/settings.html.j2", context=context)
 
 

@@ -7,6 +7,14 @@ from tests.access.spec import Entry, Req
 
 ENTRIES = [
     Entry("GET", "/sw.js", lambda c, s: Req("/sw.js"), scoped=False, anonymous=200),
+    # The app's words (public, like the shell: it starts offline before anyone logs in).
+    Entry(
+        "GET",
+        "/i18n/{name:str}",
+        lambda c, s: Req("/i18n/es.json"),
+        scoped=False,
+        anonymous=200,
+    ),
     Entry(
         "GET",
         "/manifest.webmanifest",
