@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install chromium demo serve test lint types unit integration integration-pg15 e2e bench clean
+.PHONY: install chromium demo serve test lint types unit integration integration-pg15 e2e fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ e2e: install chromium
 	$(BIN)/pytest -q tests/e2e
 
 test: install chromium lint types unit integration integration-pg15 e2e
+
+# The OpenAPI fuzzer, long: many examples per operation and a new seed each run (printed;
+# FUZZ_SEED=n make fuzz replays one). `make test` runs it briefly with a fixed seed.
+FUZZ_EXAMPLES ?= 400
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: install
+	@echo "fuzz seed: $(FUZZ_SEED) ($(FUZZ_EXAMPLES) examples per operation and role)"
+	TANDEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TANDEM_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/pytest -q -s --timeout=0 tests/integration/test_openapi_fuzz.py
 
 bench: install
 	$(BIN)/python bench/sync_ingest.py
