@@ -39,7 +39,8 @@ def request_id(request: Request[Any, Any, Any]) -> str | None:
     opt={
         "errors": {
             404: "No such student in the caller's scope.",
-            409: "Someone with this email already has an account.",
+            409: "Someone with this email already has an account, or was a guardian "
+            "whose guardianship was revoked.",
         }
     },
 )

@@ -90,6 +90,33 @@ def test_every_api_operation_documents_the_statuses_it_can_return(
     assert set(error["required"]) == {"status_code", "detail"}
 
 
+IEP_WRITES = [
+    ("/api/students/{student_id}/ieps", "post"),
+    ("/api/ieps/{iep_id}", "patch"),
+    ("/api/ieps/{iep_id}/goals", "post"),
+    ("/api/goals/{goal_id}", "patch"),
+    ("/api/goals/{goal_id}/objectives", "post"),
+    ("/api/ieps/{iep_id}/accommodations", "post"),
+    ("/api/ieps/{iep_id}/services", "post"),
+]
+
+
+def test_an_edit_of_a_closed_iep_answers_a_documented_409(
+    openapi: dict[str, Any],
+    client_for: Any,
+    classroom: Any,
+    sql: Any,
+) -> None:
+    # Found by Schemathesis: the 409s of the IEP service were not in the document.
+    iep_id = classroom.student.iep_id
+    sql.execute("UPDATE iep SET status = 'closed' WHERE id = %s", (iep_id,))
+    teacher = client_for(classroom.teacher)
+    r = teacher.post(f"/api/ieps/{iep_id}/accommodations", json={"description": "Extra time"})
+    assert r.status_code == 409, r.text
+    undocumented = [w for w in IEP_WRITES if "409" not in openapi["paths"][w[0]][w[1]]["responses"]]
+    assert not undocumented
+
+
 def test_the_login_api_documents_the_status_it_answers(
     openapi: dict[str, Any], client: ApiClient, classroom: Any
 ) -> None:
