@@ -144,6 +144,7 @@ class Run:
         self.session = _logged_in(base_url, classroom.by_role(role).email)
         self.succeeded: set[str] = set()
         self.failures: list[str] = []
+        self.client_id: str | None = None
 
     def send(self, case: Any, session: requests.Session | None = None) -> Any:
         session = session or self.session
@@ -201,6 +202,21 @@ class Run:
             return Req(entry.path, json=_push_subscription()), None
         return entry.build(ctx, scope), None
 
+    def _registered_client(self, case: Any) -> Any:
+        if isinstance(case.body, dict):
+            if self.client_id is None:
+                r = self.session.post(
+                    self.base_url + "/api/sync/clients",
+                    json={"app_version": "fuzz"},
+                    headers=_csrf(self.session),
+                    timeout=30,
+                )
+                assert r.status_code == 201, r.text
+                self.client_id = r.json()["client_id"]
+            case.body["client_id"] = self.client_id
+            case.body["protocol"] = 1
+        return case
+
     def fuzz(self, operation: Any, valid_path: dict[str, str] | None) -> None:
         strategies = [
             operation.as_strategy(),
@@ -208,6 +224,10 @@ class Run:
         ]
         if valid_path:
             strategies.append(operation.as_strategy(path_parameters=valid_path))
+        if (operation.method.upper(), operation.path) == ("POST", "/api/sync"):
+            # Past the envelope: a client of this user and the protocol this server
+            # speaks, so generated ops and cursors reach the sync engine.
+            strategies.append(operation.as_strategy().map(self._registered_client))
 
         @seed(SEED)
         @settings(
