@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG15_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install chromium demo serve test lint types unit integration integration-pg15 e2e bench clean i18n
+.PHONY: install chromium demo serve test lint types unit integration integration-pg15 e2e fuzz bench clean i18n
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,15 @@ I18N_KEYWORDS := -k _ -k ngettext:1,2 -k tr:2 -k trn:2,3 -k N_
 i18n: install
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header $(I18N_KEYWORDS) -o server/locale/messages.pot .
 	$(BIN)/pybabel update -i server/locale/messages.pot -d server/locale --no-fuzzy-matching --ignore-obsolete -w 100
+
+# The OpenAPI fuzzer, long: many examples per operation and a new seed each run (printed;
+# FUZZ_SEED=n make fuzz replays one). `make test` runs it briefly with a fixed seed.
+FUZZ_EXAMPLES ?= 400
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: install
+	@echo "fuzz seed: $(FUZZ_SEED) ($(FUZZ_EXAMPLES) examples per operation and role)"
+	TANDEM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) TANDEM_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/pytest -q -s --timeout=0 tests/integration/test_openapi_fuzz.py
 
 bench: install
 	$(BIN)/python bench/sync_ingest.py

@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 from litestar.template.config import TemplateConfig
 
 from server import bodies, db, i18n, pwa_routes
@@ -20,6 +19,7 @@ from server.iep import routes as iep_routes
 from server.messages import routes as messages_routes
 from server.middleware import InputGuard, security_headers_hook
 from server.notify import routes as notify_routes
+from server.openapi import document_errors, openapi_config
 from server.progress import routes as progress_routes
 from server.review import routes as review_routes
 from server.roster import routes as roster_routes
@@ -56,8 +56,10 @@ def create_app(
     """The application. `secret` signs CSRF tokens; it is shared by every process
     through the database (see cli.bootstrap)."""
     s = settings or get_settings()
+    routes = all_routes()
+    document_errors(routes)
     app = Litestar(
-        route_handlers=all_routes(),
+        route_handlers=routes,
         middleware=[
             DefineMiddleware(
                 cast(Any, InputGuard),
@@ -82,7 +84,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[db.start_pool, *on_startup],
         on_shutdown=[*on_shutdown, db.close_pool],
-        openapi_config=OpenAPIConfig(title="Tandem", version="0.1.0", path="/schema"),
+        openapi_config=openapi_config(),
         request_max_body_size=s.max_body_bytes,
         request_class=bodies.StrictJsonRequest,
     )

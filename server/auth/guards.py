@@ -53,6 +53,7 @@ def role_in(*roles: str) -> Guard:
             raise PermissionDeniedException("Your role cannot do this.")
 
     guard.__name__ = "role_in_" + "_".join(roles)
+    guard.roles = roles  # type: ignore[attr-defined]  # read by server/openapi.py
     return guard
 
 

@@ -37,7 +37,18 @@ def request_id(request: Request[Any, Any, Any]) -> str | None:
     return str(value) if value else None
 
 
-@post("/api/invites", guards=[role_in("admin", "teacher")], tags=["accounts"])
+@post(
+    "/api/invites",
+    guards=[role_in("admin", "teacher")],
+    tags=["accounts"],
+    opt={
+        "errors": {
+            404: "No such student in the caller's scope.",
+            409: "Someone with this email already has an account, or was a guardian "
+            "whose guardianship was revoked.",
+        }
+    },
+)
 async def create_invite(request: Request[Any, Any, Any], data: InviteIn) -> invites.CreatedLink:
     """Invite staff (admins) or a parent for one student (admins, and teachers for their
     caseload). The link is in the response, and emailed when SMTP is configured."""
@@ -52,7 +63,12 @@ async def create_invite(request: Request[Any, Any, Any], data: InviteIn) -> invi
     )
 
 
-@post("/api/reset-links", guards=[role_in("admin", "teacher")], tags=["accounts"])
+@post(
+    "/api/reset-links",
+    guards=[role_in("admin", "teacher")],
+    tags=["accounts"],
+    opt={"errors": {404: "No such person among the people the caller looks after."}},
+)
 async def create_reset_link(
     request: Request[Any, Any, Any], data: ResetLinkIn
 ) -> invites.CreatedLink:

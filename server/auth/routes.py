@@ -102,7 +102,17 @@ async def login_form(
     return Redirect(path=_safe_next(data.next, result.home), cookies=_cookies(result))
 
 
-@post("/api/auth/login", tags=["auth"])
+@post(
+    "/api/auth/login",
+    tags=["auth"],
+    status_code=200,
+    opt={
+        "errors": {
+            401: "Wrong email or password (the same answer for unknown accounts).",
+            429: "Too many attempts for this account or address; see Retry-After.",
+        }
+    },
+)
 async def login_api(request: Request[Any, Any, Any], data: LoginIn) -> Response[LoginOut]:
     try:
         result = await _login(request, data.email, data.password)

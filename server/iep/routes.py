@@ -43,6 +43,12 @@ read_guard = role_in(*STAFF)
 edit_guard = role_in(*EDITORS)
 
 
+# Statuses beyond those server/openapi.py derives (documented in the OpenAPI schema).
+ONE_ACTIVE = {"errors": {409: service.ONE_ACTIVE}}
+CLOSED = {"errors": {409: service.CLOSED}}
+GOAL_CONFLICTS = {"errors": {409: f"{service.CLOSED} Or: {service.MEASUREMENT_LOCKED}"}}
+
+
 def _rid(request: Request[Any, Any, Any]) -> str | None:
     value = request.scope.get("state", {}).get("request_id")
     return str(value) if value else None
@@ -72,7 +78,7 @@ async def api_student(request: Request[Any, Any, Any], student_id: Id) -> Studen
     return await service.student_record(current_user(request), student_id, request_id=_rid(request))
 
 
-@post("/api/students/{student_id:int}/ieps", guards=[edit_guard], tags=["ieps"])
+@post("/api/students/{student_id:int}/ieps", guards=[edit_guard], tags=["ieps"], opt=ONE_ACTIVE)
 async def api_create_iep(
     request: Request[Any, Any, Any], student_id: Id, data: IepIn
 ) -> dict[str, int]:
@@ -82,7 +88,7 @@ async def api_create_iep(
     return {"id": written.id}
 
 
-@patch("/api/ieps/{iep_id:int}", guards=[edit_guard], tags=["ieps"])
+@patch("/api/ieps/{iep_id:int}", guards=[edit_guard], tags=["ieps"], opt=ONE_ACTIVE)
 async def api_update_iep(
     request: Request[Any, Any, Any], iep_id: Id, data: IepPatch
 ) -> dict[str, int]:
@@ -90,13 +96,13 @@ async def api_update_iep(
     return {"id": iep_id}
 
 
-@post("/api/ieps/{iep_id:int}/goals", guards=[edit_guard], tags=["ieps"])
+@post("/api/ieps/{iep_id:int}/goals", guards=[edit_guard], tags=["ieps"], opt=CLOSED)
 async def api_add_goal(request: Request[Any, Any, Any], iep_id: Id, data: GoalIn) -> dict[str, int]:
     written = await service.add_goal(current_user(request), iep_id, data, request_id=_rid(request))
     return {"id": written.id}
 
 
-@patch("/api/goals/{goal_id:int}", guards=[edit_guard], tags=["ieps"])
+@patch("/api/goals/{goal_id:int}", guards=[edit_guard], tags=["ieps"], opt=GOAL_CONFLICTS)
 async def api_update_goal(
     request: Request[Any, Any, Any], goal_id: Id, data: GoalPatch
 ) -> dict[str, int]:
@@ -105,7 +111,7 @@ async def api_update_goal(
     return {"id": goal_id}
 
 
-@post("/api/goals/{goal_id:int}/objectives", guards=[edit_guard], tags=["ieps"])
+@post("/api/goals/{goal_id:int}/objectives", guards=[edit_guard], tags=["ieps"], opt=CLOSED)
 async def api_add_objective(
     request: Request[Any, Any, Any], goal_id: Id, data: ObjectiveIn
 ) -> dict[str, int]:
@@ -115,7 +121,7 @@ async def api_add_objective(
     return {"id": written.id}
 
 
-@post("/api/ieps/{iep_id:int}/accommodations", guards=[edit_guard], tags=["ieps"])
+@post("/api/ieps/{iep_id:int}/accommodations", guards=[edit_guard], tags=["ieps"], opt=CLOSED)
 async def api_add_accommodation(
     request: Request[Any, Any, Any], iep_id: Id, data: AccommodationIn
 ) -> dict[str, int]:
@@ -125,7 +131,7 @@ async def api_add_accommodation(
     return {"id": written.id}
 
 
-@post("/api/ieps/{iep_id:int}/services", guards=[edit_guard], tags=["ieps"])
+@post("/api/ieps/{iep_id:int}/services", guards=[edit_guard], tags=["ieps"], opt=CLOSED)
 async def api_add_service(
     request: Request[Any, Any, Any], iep_id: Id, data: ServiceIn
 ) -> dict[str, int]:

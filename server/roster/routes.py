@@ -65,7 +65,12 @@ async def list_students(request: Request[Any, Any, Any]) -> list[StudentRow]:
     )
 
 
-@post("/api/admin/students", guards=ADMIN, tags=["admin"])
+@post(
+    "/api/admin/students",
+    guards=ADMIN,
+    tags=["admin"],
+    opt={"errors": {409: "A student with this external id already exists."}},
+)
 async def create_student(request: Request[Any, Any, Any], data: StudentIn) -> StudentRow:
     return await service.create_student(
         current_user(request),
@@ -86,7 +91,17 @@ async def student_links(request: Request[Any, Any, Any], student_id: Id) -> Stud
     )
 
 
-@post("/api/admin/links", guards=ADMIN, tags=["admin"])
+@post(
+    "/api/admin/links",
+    guards=ADMIN,
+    tags=["admin"],
+    opt={
+        "errors": {
+            404: "No such person or student in this school.",
+            409: "This link already exists, or the guardianship was revoked.",
+        }
+    },
+)
 async def add_link(request: Request[Any, Any, Any], data: LinkIn) -> dict[str, int]:
     link_id = await service.add_link(
         current_user(request),
