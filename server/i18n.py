@@ -185,7 +185,6 @@ ZONES = (
     "Europe/Madrid",
     "Europe/London",
     "Asia/Manila",
-    "UTC",
 )
 
 

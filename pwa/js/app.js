@@ -242,9 +242,16 @@ async function render() {
   app.view = null;
   const parts = path.split('/').filter(Boolean); // ['app', ...]
   const isParent = app.user.role === 'parent';
+  // A parent's app (installed or not) reaches notes, messages and settings from here.
   document.getElementById('nav-students').hidden = isParent;
+  document.getElementById('nav-notes').hidden = !isParent;
+  document.getElementById('nav-settings').hidden = !isParent;
   if (parts[1] === 'messages') {
     app.view = parts[2] ? await renderThread(main, Number(parts[2])) : await renderThreads(main);
+  } else if (isParent && navigator.onLine && app.auth === 'ok') {
+    // The installed app opens on the family's page (notes, children); offline, messages.
+    window.location.replace('/parent');
+    return null;
   } else if (isParent) {
     window.history.replaceState({}, '', '/app/messages');
     return render();
@@ -325,6 +332,8 @@ async function start() {
 function applyChrome() {
   document.getElementById('nav-students').textContent = t('students');
   document.getElementById('nav-messages').textContent = t('messages');
+  document.getElementById('nav-notes').textContent = t('notes');
+  document.getElementById('nav-settings').textContent = t('settings');
   document.getElementById('logout').textContent = t('logout');
   document.getElementById('login-again').textContent = t('loginToSend');
   document.querySelector('#update-banner span').textContent = t('updateReady');

@@ -3,6 +3,8 @@ const STRINGS = {
   en: {
     students: 'Students',
     messages: 'Messages',
+    notes: 'Progress notes',
+    settings: 'Settings',
     logout: 'Log out',
     allSynced: 'All synced',
     pending: (n) => `${n} not yet synced`,
@@ -43,6 +45,8 @@ const STRINGS = {
   es: {
     students: 'Estudiantes',
     messages: 'Mensajes',
+    notes: 'Notas de progreso',
+    settings: 'Ajustes',
     logout: 'Cerrar sesión',
     allSynced: 'Todo sincronizado',
     pending: (n) => `${n} sin sincronizar`,

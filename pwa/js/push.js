@@ -40,7 +40,7 @@ async function registration() {
 /**
  * Ask for permission (from the current user gesture), subscribe this browser and send
  * the subscription to the server. Resolves to {state, detail?}:
- * 'subscribed' | 'ios-install' | 'unsupported' | 'denied' | 'error'.
+ * 'subscribed' | 'ios-install' | 'unsupported' | 'no-service' | 'denied' | 'error'.
  */
 export async function enableNotifications() {
   if (isIOS() && !isStandalone()) return { state: 'ios-install' };
@@ -60,7 +60,15 @@ export async function enableNotifications() {
       await sub.unsubscribe(); // made for another key (rotated): useless now
       sub = null;
     }
-    if (!sub) sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+    if (!sub) {
+      try {
+        sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: serverKey });
+      } catch (err) {
+        // The browser has no push service to register with (a desktop browser without
+        // one, a privacy mode): nothing the person did wrong, and retrying will not help.
+        return { state: 'no-service', detail: String((err && err.message) || err) };
+      }
+    }
     const json = sub.toJSON();
     const response = await fetch('/api/push/subscriptions', {
       method: 'POST',
@@ -85,14 +93,18 @@ const MESSAGES = {
   en: {
     subscribed: 'Notifications are on for this phone.',
     denied: 'Notifications are blocked. You can allow them in your browser settings.',
-    unsupported: 'This browser cannot receive notifications.',
-    error: 'Something went wrong. Please try again.',
+    unsupported: 'This browser cannot receive notifications. Open Tandem on your phone, or in Chrome, Edge, Firefox or Safari, to get them.',
+    'no-service':
+      'This browser could not reach its notification service, so it cannot show notifications here. Open Tandem on your phone (on an iPhone, add it to the Home Screen first) or in another browser. You can still read everything on this page.',
+    error: 'Notifications could not be turned on just now. Please try again in a moment.',
   },
   es: {
     subscribed: 'Las notificaciones están activadas en este teléfono.',
     denied: 'Las notificaciones están bloqueadas. Puede permitirlas en los ajustes del navegador.',
-    unsupported: 'Este navegador no puede recibir notificaciones.',
-    error: 'Algo salió mal. Inténtelo de nuevo.',
+    unsupported: 'Este navegador no puede recibir notificaciones. Abra Tandem en su teléfono, o en Chrome, Edge, Firefox o Safari, para recibirlas.',
+    'no-service':
+      'Este navegador no pudo conectarse con su servicio de notificaciones, así que aquí no puede mostrarlas. Abra Tandem en su teléfono (en un iPhone, primero agréguelo a la pantalla de inicio) o en otro navegador. Igual puede leer todo en esta página.',
+    error: 'No se pudieron activar las notificaciones en este momento. Inténtelo de nuevo en un rato.',
   },
 };
 

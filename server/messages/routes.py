@@ -35,6 +35,8 @@ FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 class SendForm(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
     body: MessageBody
+    # The note this reply answers (the parent came from it): sending returns there.
+    note: Annotated[str, Meta(max_length=12, pattern=r"^[0-9]*$")] = ""
     csrf_token: Annotated[str, Meta(max_length=200)] = msgspec.field(default="", name="_csrf_token")
 
 
@@ -167,9 +169,16 @@ async def parent_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templ
     async with db.transaction() as conn:
         thread = await queries.thread(conn, user, thread_id, request_id=_rid(request))
         messages = await queries.messages(conn, user, thread_id)
+    note = request.query_params.get("note", "")
     return Template(
         template_name="parent/thread.html.j2",
-        context=await _parent_context(request, thread=thread, messages=messages),
+        context=await _parent_context(
+            request,
+            thread=thread,
+            messages=messages,
+            # Came from a note's "Write a reply": the way back, and where sending returns.
+            from_note=int(note) if note.isdigit() and len(note) <= 12 else None,
+        ),
     )
 
 
@@ -178,6 +187,8 @@ async def parent_send(
     request: Request[Any, Any, Any], thread_id: Id, data: Annotated[SendForm, FORM]
 ) -> Redirect:
     await _send(request, thread_id, data.body)
+    if data.note:
+        return Redirect(path=f"/parent/notes/{int(data.note)}?replied=1")
     return Redirect(path=f"/parent/messages/{thread_id}")
 
 

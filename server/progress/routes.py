@@ -80,6 +80,7 @@ async def parent_note(request: Request[Any, Any, Any], note_id: Id) -> Template:
     context = await _context(request, note=note)
     # The words the teacher approved, in this reader's language (progress/compose.py).
     context["text"] = note["texts"][context["lang"]]
+    context["replied"] = request.query_params.get("replied") == "1"
     return Template(template_name="parent/note.html.j2", context=context)
 
 
