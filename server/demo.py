@@ -94,6 +94,7 @@ class DemoGoal:
     measure_name: str = ""
     direction: str = "increase"
     continuous: bool = False
+    spanish: tuple[str, str] | None = None  # (name, description) for Spanish-reading families
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,11 @@ STUDENTS = (
                 home_practice=True,
                 measure_name="minutes on task without a break",
                 continuous=True,
+                spanish=(
+                    "Atención",
+                    "Durante el trabajo individual, Mateo se mantiene concentrado en la tarea "
+                    "un rato seguido, sin pausas.",
+                ),
             ),
             DemoGoal(
                 "Social skills",
@@ -184,6 +190,11 @@ STUDENTS = (
                 "Rated 3 or 4 of 4",
                 "3 or higher in 4 consecutive sessions",
                 rating_max=4,
+                spanish=(
+                    "Habilidades sociales",
+                    "En juegos de grupo pequeño, Mateo espera su turno y comparte los "
+                    "materiales con sus compañeros.",
+                ),
             ),
             DemoGoal(
                 "Expressive language",
@@ -192,6 +203,11 @@ STUDENTS = (
                 "2 of 5 story parts with a model",
                 "5 of 5 story parts independently",
                 "80% over 3 consecutive sessions",
+                spanish=(
+                    "Lenguaje expresivo",
+                    "Mateo vuelve a contar un cuento corto con su principio, su desarrollo y "
+                    "su final.",
+                ),
             ),
         ),
         services=(("Speech-language therapy", 90, "week", "slp"),),
@@ -383,9 +399,10 @@ async def _iep(
         goal_id = await conn.fetchval(
             """INSERT INTO goal (school_id, iep_id, student_id, area, description, measurement,
                                 baseline, target, mastery_criterion, rating_max, task_steps,
-                                home_practice, position, measure_name, direction, continuous)
+                                home_practice, position, measure_name, direction, continuous,
+                                parent_texts)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14, $15,
-                       $16)
+                       $16, $17::jsonb)
                RETURNING id""",
             school_id,
             iep_id,
@@ -403,6 +420,9 @@ async def _iep(
             g.measure_name,
             g.direction,
             g.continuous,
+            json.dumps(
+                {"es": {"name": g.spanish[0], "description": g.spanish[1]}} if g.spanish else {}
+            ),
         )
         for n, text in enumerate(g.objectives):
             await conn.execute(

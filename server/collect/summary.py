@@ -8,6 +8,7 @@ by server/progress/texts.py in the reader's language).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 from uuid import UUID
@@ -59,6 +60,11 @@ async def session_results(
     }
 
 
+def _json_object(value: Any) -> dict[str, Any]:
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return decoded if isinstance(decoded, dict) else {}
+
+
 def _goal_summary(goal: Any, results: Iterable[GoalResult]) -> dict[str, Any]:
     results = [r for r in results if r.events > 0]
     out: dict[str, Any] = {
@@ -69,6 +75,8 @@ def _goal_summary(goal: Any, results: Iterable[GoalResult]) -> dict[str, Any]:
         "sessions": len(results),
         "direction": goal["direction"],
         "measure_name": goal["measure_name"],
+        # What families read about the goal, per language (the teacher writes it).
+        "texts": _json_object(goal["parent_texts"]),
     }
     m = goal["measurement"]
     if m == "trials":
@@ -133,7 +141,8 @@ async def summarise_groups(
     )
     goals = await conn.fetch(
         """SELECT g.id, g.area, g.description, g.measurement, g.rating_max, g.direction,
-                  g.measure_name, g.continuous, jsonb_array_length(g.task_steps) AS step_count
+                  g.measure_name, g.continuous, g.parent_texts,
+                  jsonb_array_length(g.task_steps) AS step_count
              FROM goal g WHERE g.student_id = $1 ORDER BY g.position, g.id""",
         student_id,
     )

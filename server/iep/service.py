@@ -814,3 +814,44 @@ async def add_service(
             conn=conn,
         )
     return Written(id=service_id, iep_id=iep_id, student_id=target.student_id)
+
+
+async def set_parent_text(
+    user: CurrentUser,
+    goal_id: int,
+    *,
+    language: str,
+    name: str,
+    description: str,
+    request_id: str | None = None,
+) -> int:
+    """Write what families reading `language` read about a goal (its name and
+    description); returns the goal's student. Allowed on any IEP state: it is a
+    translation, not an amendment."""
+    _require_editor(user)
+    name, description = name.strip(), description.strip()
+    if not name or not description:
+        raise ClientException("Give the goal's name and its description for families.")
+    async with db.transaction() as conn:
+        target = await _goal_target(conn, user, goal_id, "translate", request_id, lock=True)
+        await conn.execute(
+            """UPDATE goal SET parent_texts = parent_texts || jsonb_build_object($2::text,
+                   jsonb_build_object('name', $3::text, 'description', $4::text)),
+                   updated_at = now()
+                WHERE id = $1""",
+            goal_id,
+            language,
+            name,
+            description,
+        )
+        await audit.record(
+            user,
+            action="update",
+            record_type="goal",
+            record_id=goal_id,
+            student_id=target.student_id,
+            request_id=request_id,
+            detail={"fields": ["parent_texts"], "language": language},
+            conn=conn,
+        )
+    return target.student_id

@@ -35,6 +35,7 @@ class Goal(Table, tablename="goal"):
     direction = Text(default="increase")
     measure_name = Text(default="")
     continuous = Boolean(default=False)
+    parent_texts = JSONB(default={})
     active = Boolean(default=True)
     position = Integer(default=0)
     created_at = Timestamptz()

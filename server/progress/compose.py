@@ -24,9 +24,13 @@ from server.progress.texts import describe_goal
 
 
 class GoalText(msgspec.Struct, frozen=True, kw_only=True):
+    goal_id: int | None = None
     area: str
     description: str
     lines: list[str]
+    # False: no text in the reader's language yet, the staff's own words stand in (the
+    # composer lists these for the teacher before publishing).
+    translated: bool = True
 
 
 class NoteText(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,15 +65,31 @@ def compose_note(summary: dict[str, Any], language: str, school_timezone: str) -
                 "first": first,
                 "last": last,
             }
-    goals = [
-        GoalText(
-            area=str(g.get("area", "")),
-            description=str(g.get("description", "")),
-            lines=describe_goal(g, language),
+    goals = []
+    for g in summary.get("goals", []):
+        name, description, translated = goal_words(g, language)
+        goals.append(
+            GoalText(
+                goal_id=g.get("goal_id"),
+                area=name,
+                description=description,
+                lines=describe_goal(g, language),
+                translated=translated,
+            )
         )
-        for g in summary.get("goals", [])
-    ]
     return NoteText(sessions_line=line, goals=goals)
+
+
+def goal_words(goal: dict[str, Any], language: str) -> tuple[str, str, bool]:
+    """A goal's name and description as a family reads them in `language`: the teacher's
+    text for that language; else the staff's own (area, description), which is taken to
+    be English: a translation then is missing."""
+    own = (goal.get("texts") or {}).get(language) or {}
+    name, description = str(own.get("name") or ""), str(own.get("description") or "")
+    if name and description:
+        return name, description, True
+    staff = (str(goal.get("area", "")), str(goal.get("description", "")))
+    return name or staff[0], description or staff[1], language == i18n.SOURCE_LANGUAGE
 
 
 def compose_all(summary: dict[str, Any], school_timezone: str) -> dict[str, NoteText]:

@@ -21,6 +21,7 @@ from server.auth import service as auth_service
 from server.auth.guards import current_user, role_in
 from server.notify import service as notify
 from server.progress import service
+from server.progress.compose import goal_words
 from server.progress.schemas import SettingsForm
 from server.progress.texts import describe_goal
 from server.validation import Id
@@ -122,9 +123,12 @@ async def parent_student(request: Request[Any, Any, Any], student_id: Id) -> Tem
     language = context["lang"]
     sessions = await service.approved_data(student_id)
     for s in sessions:
-        s["goals"] = [
-            {**g, "lines": describe_goal(g, language)} for g in s["summary"].get("goals", [])
-        ]
+        s["goals"] = []
+        for g in s["summary"].get("goals", []):
+            name, description, _ = goal_words(g, language)
+            s["goals"].append(
+                {**g, "area": name, "description": description, "lines": describe_goal(g, language)}
+            )
     context["sessions"] = sessions
     return Template(template_name="parent/student.html.j2", context=context)
 

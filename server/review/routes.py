@@ -17,10 +17,11 @@ from server.auth import scope
 from server.auth.guards import current_user, role_in, role_in_audited
 from server.bodies import READS_FORM
 from server.collect.derive import OUTCOMES, PROMPTS
+from server.iep import service as iep_service
 from server.progress import service as progress
 from server.progress.texts import lang
 from server.review import service
-from server.review.schemas import CorrectForm, DecisionForm, RejectForm
+from server.review.schemas import CorrectForm, DecisionForm, GoalTextForm, RejectForm
 from server.validation import Id
 
 REVIEWER_ROLES = ("admin", "teacher", "provider")
@@ -252,6 +253,22 @@ def preview_readers(guardians: list[dict[str, Any]]) -> list[tuple[str, str, lis
     ]
 
 
+@post("/teacher/review/goal-texts", guards=REVIEWERS, include_in_schema=False)
+async def save_goal_text(
+    request: Request[Any, Any, Any], data: Annotated[GoalTextForm, FORM]
+) -> Redirect:
+    """The composer's form for a goal's words in a family's language; back to the note."""
+    student_id = await iep_service.set_parent_text(
+        current_user(request),
+        data.goal_id,
+        language=data.language,
+        name=data.name,
+        description=data.description,
+        request_id=_rid(request),
+    )
+    return Redirect(path=f"/teacher/review/students/{student_id}/notes")
+
+
 @post(
     "/teacher/review/students/{student_id:int}/notes",
     guards=_reviewers("disclose", "student", "student_id"),
@@ -294,5 +311,6 @@ ROUTES: list[Any] = [
     accept_correction,
     decline_correction,
     student_notes,
+    save_goal_text,
     publish_note,
 ]

@@ -120,6 +120,14 @@ def _session(ctx: Ctx, scope: Scope, status: str = "pending") -> uuid.UUID:
     return sid
 
 
+def _goal_text(ctx: Ctx, scope: Scope) -> Req:
+    goal_id = ctx.student(scope).goals["trials"]
+    return Req(
+        "/teacher/review/goal-texts",
+        data=_form(goal_id=str(goal_id), language="es", name="Pedir ayuda", description="Pide."),
+    )
+
+
 def _publish(ctx: Ctx, scope: Scope) -> Req:
     student = ctx.student(scope)
     sid = _session(ctx, scope, status="approved")
@@ -233,6 +241,15 @@ ENTRIES = [
         lambda c, s: Req(f"/teacher/review/students/{c.student(s).id}/notes"),
         roles=REVIEWERS,
         html=True,
+        anonymous=PAGE_REDIRECT,
+    ),
+    Entry(
+        "POST",
+        "/teacher/review/goal-texts",
+        _goal_text,
+        roles=("admin", "teacher"),
+        html=True,
+        ok=PAGE_REDIRECT,
         anonymous=PAGE_REDIRECT,
     ),
     Entry(

@@ -408,3 +408,56 @@ def test_a_note_read_receipt_for_a_note_out_of_reach_is_refused_and_audited(
     )
     count = sql.execute("SELECT count(*) FROM progress_note_read WHERE note_id = %s", (note_id,))
     assert count.fetchone() == (0,)
+
+
+def test_the_composer_lists_goals_with_no_text_in_a_familys_language_and_takes_it(
+    client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
+) -> None:
+    abuela = factory.user("parent", language="es")
+    factory.guardian(abuela, classroom.student)
+    sid = make_session(sql, classroom.student, classroom.aide, status="approved")
+    trials(sql, sid, classroom.student, classroom.aide, [("correct", "independent")])
+    goal_id = classroom.student.goals["trials"]
+    staff_words = sql.execute("SELECT description FROM goal WHERE id = %s", (goal_id,)).fetchone()
+    assert staff_words is not None
+    teacher = client_for(classroom.teacher)
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE)
+    assert "1 goal(s) have no Spanish text yet" in page.text
+    assert f'name="goal_id" value="{goal_id}"' in page.text
+    saved = teacher.post(
+        "/teacher/review/goal-texts",
+        data={
+            "goal_id": str(goal_id),
+            "language": "es",
+            "name": "Pedir un descanso",
+            "description": "Pide un descanso con su tarjeta.",
+        },
+        headers=PAGE,
+    )
+    assert saved.status_code in (302, 303)
+    page = teacher.get(f"/teacher/review/students/{classroom.student.id}/notes", headers=PAGE)
+    assert "have no Spanish text yet" not in page.text
+    spanish = dict(PREVIEW_BLOCK.findall(page.text))["es"]
+    assert "Pedir un descanso" in spanish
+    assert staff_words[0] not in spanish
+    # Bad input changes nothing: an unknown language, a blank name.
+    for bad in ({"language": "fr"}, {"name": ""}):
+        r = teacher.post(
+            "/teacher/review/goal-texts",
+            data={
+                "goal_id": str(goal_id),
+                "language": "es",
+                "name": "x",
+                "description": "y",
+                **bad,
+            },
+            headers=PAGE,
+        )
+        assert r.status_code == 400
+    assert publish(teacher, classroom, [sid]).status_code in (302, 303)
+    note = client_for(abuela).get(f"/parent/notes/{latest_note(sql, classroom)}", headers=PAGE).text
+    assert "Pedir un descanso" in note
+    assert "Pide un descanso con su tarjeta." in note
+    assert staff_words[0] not in note
+    child = client_for(abuela).get(f"/parent/students/{classroom.student.id}", headers=PAGE).text
+    assert "Pedir un descanso" in child
