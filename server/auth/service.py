@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 import msgspec
+from litestar.exceptions import ClientException
 
 from server import db, i18n
 from server.audit import service as audit
@@ -289,3 +291,27 @@ async def reader(user_id: int) -> dict[str, str]:
         "lang": i18n.language(row["language"] if row else None),
         "tz": str(row["timezone"]) if row else i18n.FALLBACK_ZONE,
     }
+
+
+async def save_reader(user: CurrentUser, *, language: str, timezone: str) -> None:
+    """Set the person's language and time zone (a zone the server does not know is a 400)."""
+    if timezone not in i18n.ZONES:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ClientException("Choose a time zone from the list.") from None
+    async with db.connection() as conn:
+        await conn.execute(
+            "UPDATE app_user SET language = $2, timezone = $3 WHERE id = $1",
+            user.id,
+            i18n.language(language),
+            timezone,
+        )
+        await audit.record(
+            user,
+            action="update",
+            record_type="user",
+            record_id=user.id,
+            detail={"fields": ["language", "timezone"]},
+            conn=conn,
+        )

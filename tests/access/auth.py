@@ -150,6 +150,18 @@ ENTRIES = [
         html=True,
     ),
     Entry("GET", "/api/account/notices", lambda c, s: Req("/api/account/notices"), scoped=False),
+    Entry(
+        "POST",
+        "/account/settings",
+        lambda c, s: Req(
+            "/account/settings",
+            data={"_csrf_token": "form", "language": "en", "timezone": "America/Chicago"},
+        ),
+        scoped=False,
+        ok=PAGE_REDIRECT,
+        anonymous=PAGE_REDIRECT,
+        html=True,
+    ),
     Entry("POST", "/api/invites", _parent_invite, roles=("admin", "teacher"), ok=201),
     Entry("POST", "/api/reset-links", _reset_link, roles=("admin", "teacher"), ok=201),
     Entry(
