@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import asyncpg
 
@@ -454,12 +453,3 @@ async def _iep(
             iep_id,
             text,
         )
-
-
-def demo_summary() -> dict[str, Any]:
-    """What the demo covers (for tests and docs)."""
-    return {
-        "users": {u.email: u.role for u in USERS},
-        "measurements": sorted({g.measurement for s in STUDENTS for g in s.goals}),
-        "password": DEMO_PASSWORD,
-    }

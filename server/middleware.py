@@ -28,7 +28,7 @@ async def _send_error(scope: Scope, send: Send, status: int, detail: str) -> Non
             "<!doctype html><html lang=en><meta charset=utf-8><title>Error</title>"
             '<link rel=stylesheet href="/static/css/app.css">'
             f"<main class=page><h1>Request refused</h1><p>{escape(detail)}</p>"
-            '<p><a href="javascript:history.back()">Go back</a></p></main></html>'
+            '<p><a class="btn" href="/">Back to the start page</a></p></main></html>'
         ).encode()
         ctype = b"text/html; charset=utf-8"
     else:

@@ -20,7 +20,6 @@ from server.auth.sessions import CurrentUser
 Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 STAFF = ("admin", "teacher", "provider", "aide")
-RECORDERS = ("teacher", "provider", "aide")
 CASE_MANAGERS = ("teacher", "provider")
 
 

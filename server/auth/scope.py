@@ -15,7 +15,6 @@ from litestar.exceptions import NotFoundException
 
 from server import db
 from server.audit import service as audit
-from server.auth.guards import RECORDERS
 from server.auth.sessions import CurrentUser
 
 NOT_FOUND = "No such student, or you do not have access to them."
@@ -46,11 +45,6 @@ async def in_scope(
         return bool(await conn.fetchval(sql, *args))
     async with db.connection() as c:
         return bool(await c.fetchval(sql, *args))
-
-
-def may_record(user: CurrentUser) -> bool:
-    """Roles that record observations (for students in their scope)."""
-    return user.role in RECORDERS
 
 
 def may_edit_iep(user: CurrentUser) -> bool:

@@ -12,12 +12,11 @@ from litestar.exceptions import ClientException
 from server import db, i18n
 from server.audit import service as audit
 from server.auth import ratelimit
-from server.auth.passwords import hash_password, verify_password
+from server.auth.passwords import verify_password
 from server.auth.ratelimit import Bucket
 from server.auth.sessions import (
     CurrentUser,
     create_session,
-    end_user_sessions,
     new_token,
     token_hash,
 )
@@ -268,14 +267,6 @@ async def change_role(admin: CurrentUser, user_id: int, role: str) -> bool:
             conn=conn,
         )
     return True
-
-
-async def set_password(user_id: int, password: str) -> None:
-    """Set a new password; every existing session of the user ends."""
-    hashed = await hash_password(password)
-    async with db.connection() as conn:
-        await conn.execute("UPDATE app_user SET password_hash = $2 WHERE id = $1", user_id, hashed)
-    await end_user_sessions(user_id)
 
 
 def utcnow() -> datetime:

@@ -1,5 +1,0 @@
-"""HTTP routes of the collect domain."""
-
-from typing import Any
-
-ROUTES: list[Any] = []
