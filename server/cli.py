@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 import signal
 import sys
@@ -228,7 +229,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     settings = _settings_with(args)
     database = bootstrap(settings)
-    logins = asyncio.run(seed_demo())
+    logins = asyncio.run(seed_demo(settings.base_url))
     serve(settings, database, banner=logins)
     return 0
 
@@ -244,6 +245,10 @@ def _settings_with(args: argparse.Namespace) -> Settings:
         changes["port"] = args.port
     if getattr(args, "workers", None) is not None:
         changes["workers"] = clamp_workers(args.workers)
+    if ("host" in changes or "port" in changes) and not os.environ.get("TANDEM_BASE_URL"):
+        # The printed address and every link must name where the server really listens.
+        host = changes.get("host", settings.host)
+        changes["base_url"] = f"http://{host}:{changes.get('port', settings.port)}"
     return msgspec.structs.replace(settings, **changes) if changes else settings
 
 

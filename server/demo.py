@@ -256,8 +256,8 @@ STUDENTS = (
 )
 
 
-def logins_text(school_name: str = DEMO_SCHOOL) -> str:
-    base = get_settings().base_url
+def logins_text(school_name: str = DEMO_SCHOOL, base: str | None = None) -> str:
+    base = base or get_settings().base_url
     width = max(len(u.email) for u in USERS)
     lines = [
         "",
@@ -270,8 +270,9 @@ def logins_text(school_name: str = DEMO_SCHOOL) -> str:
     return "\n".join(lines)
 
 
-async def seed_demo() -> str:
-    """Seed the demo school if the database has no school; return what to print."""
+async def seed_demo(base_url: str | None = None) -> str:
+    """Seed the demo school if the database has no school; return what to print (the
+    sign-in address on `base_url`, by default the configured one)."""
     hashes = {}
     conn = await asyncpg.connect(db.engine().config["dsn"])
     try:
@@ -283,17 +284,17 @@ async def seed_demo() -> str:
                     "SELECT 1 FROM app_user WHERE lower(email) = $1", USERS[0].email
                 )
                 if demo:
-                    return logins_text(schools[0]["name"])
+                    return logins_text(schools[0]["name"], base_url)
                 return (
                     "\nThis database already has a school, so the demo school was not added.\n"
-                    f"Open {get_settings().base_url}/login with your own accounts.\n"
+                    f"Open {base_url or get_settings().base_url}/login with your own accounts.\n"
                 )
             for user in USERS:
                 hashes[user.key] = await hash_password(DEMO_PASSWORD)
             await _seed(conn, hashes)
     finally:
         await conn.close()
-    return logins_text()
+    return logins_text(base=base_url)
 
 
 async def _seed(conn: asyncpg.Connection, hashes: dict[str, str]) -> None:

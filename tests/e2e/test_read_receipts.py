@@ -14,6 +14,7 @@ from tests.access.review import make_session, trials
 from tests.e2e.helpers import login
 from tests.support.client import ApiClient
 from tests.support.factories import Factory
+from tests.support.notes import publish_form
 from tests.support.servers import AppServer
 
 
@@ -36,10 +37,7 @@ def test_opening_a_note_in_the_browser_records_the_read_and_a_plain_get_does_not
     trials(sql, approved, room.student, room.aide, [("correct", "independent")])
     with ApiClient(base) as teacher:
         teacher.login(room.teacher.email)
-        r = teacher.post(
-            f"/teacher/review/students/{room.student.id}/notes",
-            data={"session_id": str(approved)},
-        )
+        r = publish_form(teacher, room.student.id, [approved])
         assert r.status_code in (302, 303)
     row = sql.execute(
         "SELECT id FROM progress_note WHERE student_id = %s", (room.student.id,)
