@@ -57,7 +57,7 @@ def test_the_aide_and_the_teacher_read_the_same_figures(
         teacher = teacher_ctx.new_page()
         login(teacher, base, room.teacher, next_path=f"/teacher/review/sessions/{sid[0]}")
         page = teacher.inner_text("main")
-        assert "2/4 correct; 1 independent" in page
+        assert "2/4 correct · 1 independent" in page
         entries = teacher.locator("dt:text-is('Entries') + dd").inner_text()
         assert entries == "4"
     finally:

@@ -91,10 +91,12 @@ def test_aide_offline_to_parent_push_and_reply(
         # 2. The teacher reviews it (provenance shown), approves and publishes a note.
         teacher = teacher_ctx.new_page()
         login(teacher, base, room.teacher, next_path="/teacher/review")
-        card = teacher.locator("li.card", has=teacher.locator(f"input[value='{session[0]}']"))
+        card = teacher.locator(
+            "li.review-card", has=teacher.locator(f"input[value='{session[0]}']")
+        )
         assert "2/3 correct" in card.inner_text()
-        assert ("offline" if session[2] else "online") in card.inner_text()
-        card.locator("input[name=session_id]").check()
+        assert ("Recorded offline" in card.inner_text()) == session[2]
+        card.locator("input[type=checkbox][name=session_id]").check()
         teacher.click("text=Approve selected sessions")
         teacher.wait_for_url(f"**/teacher/review/students/{room.student.id}/notes**")
         teacher.fill("#comment", "Maya asked for a break with her card twice!")
