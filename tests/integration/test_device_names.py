@@ -47,3 +47,19 @@ def test_client_hints_name_the_phone(
         assert too_long.status_code == 400
         unknown = c.post("/api/sync/clients", json={"device": {"serial": "123"}})
         assert unknown.status_code == 400
+
+
+def test_admin_device_list_names_devices_in_local_time(
+    base_url: str, classroom: Classroom, sql: psycopg.Connection[Any], client_for: Any
+) -> None:
+    # A device registered before devices were named still holds its raw user agent.
+    sql.execute(
+        "INSERT INTO device (school_id, user_id, token_hash, label, last_seen_at) "
+        "VALUES (%s, %s, %s, %s, '2026-11-30 15:00+00')",
+        (classroom.aide.school_id, classroom.aide.id, b"x" * 32, CHROME_ANDROID),
+    )
+    html = client_for(classroom.admin).get("/admin/devices", headers={"accept": "text/html"}).text
+    assert "Android · Chrome" in html
+    assert "Mozilla/" not in html
+    assert "UTC" not in html
+    assert "Nov 30, 2026, 9:00" in html  # the school is in Chicago
