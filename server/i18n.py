@@ -21,14 +21,15 @@ Chicago, never "11:14 UTC".
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.core import Locale
-from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.dates import format_date, format_datetime, format_time, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.plural import PluralRule
@@ -212,7 +213,42 @@ def when(at: datetime, language_code: str, timezone: str | None) -> str:
     )
 
 
-def day(at: datetime, language_code: str, timezone: str | None) -> str:
-    """The local date of a moment, in the reader's words ("2 de diciembre de 2026")."""
-    local = at.astimezone(zone(timezone)).date()
-    return format_date(local, format="long", locale=language(language_code))
+def day(
+    on: date | datetime, language_code: str, timezone: str | None, *, form: str = "long"
+) -> str:
+    """A date in the reader's words ("2 de diciembre de 2026"; form="medium": "Dec 2,
+    2026"); a moment is first made local."""
+    if isinstance(on, datetime):
+        on = on.astimezone(zone(timezone)).date()
+    return format_date(on, format=form, locale=language(language_code))
+
+
+def clock_time(at: datetime, language_code: str, timezone: str | None) -> str:
+    """A time of day as the reader says it ("9:00 AM"), local."""
+    return format_time(at, format="short", tzinfo=zone(timezone), locale=language(language_code))
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The reader's way of telling time, for a page: staff pages use the school's zone
+    and the staff member's language (templates call clock.when(x), never strftime)."""
+
+    language: str
+    timezone: str
+
+    def when(self, at: datetime | None) -> str:
+        return f"{self.day(at)}, {self.time(at)}" if at else ""
+
+    def day(self, on: date | datetime | None) -> str:
+        return day(on, self.language, self.timezone, form="medium") if on else ""
+
+    def time(self, at: datetime | None) -> str:
+        return clock_time(at, self.language, self.timezone) if at else ""
+
+    def span(self, start: datetime, end: datetime | None) -> str:
+        """A session's time: "Dec 2, 2026, 9:00 – 9:20 AM" style, one date."""
+        if end is None:
+            return self.when(start)
+        if self.day(start) == self.day(end):
+            return f"{self.day(start)}, {self.time(start)}–{self.time(end)}"
+        return f"{self.when(start)} – {self.when(end)}"

@@ -49,8 +49,24 @@ async function sessionUser() {
   return r.json();
 }
 
+// The phone's model and system, where the browser tells them (User-Agent Client Hints):
+// only to name the device for people ("Pixel 8 · Chrome"). Absent elsewhere: the server
+// falls back to the user agent.
+async function deviceHints() {
+  try {
+    const data = self.navigator.userAgentData;
+    if (!data || !data.getHighEntropyValues) return undefined;
+    const v = await data.getHighEntropyValues(['model', 'platform', 'platformVersion']);
+    const text = (s) => String(s || '').slice(0, 100);
+    return { model: text(v.model), platform: text(v.platform), platform_version: text(v.platformVersion) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function register(db, replaces, lostOps) {
-  const r = await post('/api/sync/clients', { app_version: APP_VERSION, replaces, lost_ops: lostOps });
+  const device = await deviceHints();
+  const r = await post('/api/sync/clients', { app_version: APP_VERSION, replaces, lost_ops: lostOps, device });
   if (r.status === 401) return null;
   if (!r.ok) throw new Error(`client registration answered ${r.status}`);
   const body = await r.json();

@@ -12,6 +12,7 @@ from litestar.exceptions import ClientException
 from server import db, i18n
 from server.audit import service as audit
 from server.auth import ratelimit
+from server.auth.devices import device_label
 from server.auth.passwords import verify_password
 from server.auth.ratelimit import Bucket
 from server.auth.sessions import (
@@ -183,7 +184,10 @@ async def start_session(
                 "DELETE FROM auth_session WHERE id_hash = $1", token_hash(planted_session)
             )
     device_id, new_device_token = await _device_for_login(
-        user_id=user_id, school_id=school_id, device_token=device_token, label=user_agent
+        user_id=user_id,
+        school_id=school_id,
+        device_token=device_token,
+        label=device_label(user_agent),
     )
     token = await create_session(
         user_id=user_id, school_id=school_id, role=role, device_id=device_id

@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_400_BAD_REQUEST
 
+from server import i18n
 from server.auth.guards import STAFF, current_user, role_in
 from server.bodies import READS_FORM
 from server.iep import forms, service
@@ -36,6 +37,7 @@ from server.iep.schemas import (
     StudentRecord,
     StudentSummary,
 )
+from server.roster.service import staff_clock
 from server.validation import Id
 
 EDITORS = ("admin", "teacher")
@@ -155,6 +157,7 @@ async def teacher_home(request: Request[Any, Any, Any]) -> Template:
             "students": students,
             "user": user,
             "may_review": user.role in EDITORS,
+            "clock": await staff_clock(user),
             **_labels(),
         },
     )
@@ -184,6 +187,7 @@ async def _student_page(
             "iep": shown,
             "other_ieps": [i for i in record.ieps if shown is None or i.id != shown.id],
             "may_edit": may_edit,
+            "clock": await staff_clock(user),
             "providers": await service.providers(user) if may_edit else [],
             "error": error,
             "error_form": error_form,
@@ -290,6 +294,7 @@ async def update_iep_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
 
 
 def _goal_form(
+    request: Request[Any, Any, Any],
     *,
     student: service.StudentHead,
     iep: IepOut,
@@ -308,6 +313,8 @@ def _goal_form(
             "values": values,
             "error": error,
             "objective_error": objective_error,
+            # An IEP's dates are calendar days: the reader's language is all they need.
+            "clock": i18n.Clock(language=current_user(request).language, timezone=""),
             **_labels(),
         },
         status_code=HTTP_400_BAD_REQUEST if (error or objective_error) else 200,
@@ -334,7 +341,7 @@ def _goal_values(goal: GoalOut) -> dict[str, Any]:
 @get("/teacher/ieps/{iep_id:int}/goals/new", guards=[edit_guard], include_in_schema=False)
 async def new_goal_page(request: Request[Any, Any, Any], iep_id: Id) -> Template:
     head, iep = await service.iep_for_edit(current_user(request), iep_id, request_id=_rid(request))
-    return _goal_form(student=head, iep=iep, goal=None, values={"measurement": "trials"})
+    return _goal_form(request, student=head, iep=iep, goal=None, values={"measurement": "trials"})
 
 
 @post(
@@ -349,7 +356,9 @@ async def add_goal_form(request: Request[Any, Any, Any], iep_id: Id) -> Any:
         written = await service.add_goal(user, iep_id, data, request_id=_rid(request))
     except FORM_ERRORS as exc:
         head, iep = await service.iep_for_edit(user, iep_id, request_id=_rid(request))
-        return _goal_form(student=head, iep=iep, goal=None, values=values, error=_message(exc))
+        return _goal_form(
+            request, student=head, iep=iep, goal=None, values=values, error=_message(exc)
+        )
     return _to_iep(written)
 
 
@@ -358,7 +367,7 @@ async def edit_goal_page(request: Request[Any, Any, Any], goal_id: Id) -> Templa
     head, iep, goal = await service.goal_for_edit(
         current_user(request), goal_id, request_id=_rid(request)
     )
-    return _goal_form(student=head, iep=iep, goal=goal, values=_goal_values(goal))
+    return _goal_form(request, student=head, iep=iep, goal=goal, values=_goal_values(goal))
 
 
 @post("/teacher/goals/{goal_id:int}", guards=[edit_guard], include_in_schema=False, opt=READS_FORM)
@@ -372,7 +381,9 @@ async def update_goal_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
         written = await service.update_goal(user, goal_id, changes, request_id=_rid(request))
     except FORM_ERRORS as exc:
         head, iep, goal = await service.goal_for_edit(user, goal_id, request_id=_rid(request))
-        return _goal_form(student=head, iep=iep, goal=goal, values=values, error=_message(exc))
+        return _goal_form(
+            request, student=head, iep=iep, goal=goal, values=values, error=_message(exc)
+        )
     return _to_iep(written)
 
 
@@ -394,7 +405,12 @@ async def goal_active_form(request: Request[Any, Any, Any], goal_id: Id) -> Any:
     except FORM_ERRORS as exc:
         head, iep, goal = await service.goal_for_edit(user, goal_id, request_id=_rid(request))
         return _goal_form(
-            student=head, iep=iep, goal=goal, values=_goal_values(goal), error=_message(exc)
+            request,
+            student=head,
+            iep=iep,
+            goal=goal,
+            values=_goal_values(goal),
+            error=_message(exc),
         )
     return _to_iep(written)
 
@@ -415,6 +431,7 @@ async def add_objective_form(request: Request[Any, Any, Any], goal_id: Id) -> An
     except FORM_ERRORS as exc:
         head, iep, goal = await service.goal_for_edit(user, goal_id, request_id=_rid(request))
         return _goal_form(
+            request,
             student=head,
             iep=iep,
             goal=goal,

@@ -25,6 +25,7 @@ from server.auth import service as auth_service
 from server.auth.guards import STAFF, current_user, role_in
 from server.messages import queries
 from server.messages.service import MessageRefused, ensure_student_thread, send_message
+from server.roster.service import staff_clock
 from server.validation import Id, MessageBody
 
 STAFF_ONLY = [role_in(*STAFF)]
@@ -96,7 +97,12 @@ async def staff_threads(request: Request[Any, Any, Any]) -> Template:
         )
     return Template(
         template_name="messages/threads.html.j2",
-        context={"me": user, "threads": threads, "students": students},
+        context={
+            "me": user,
+            "clock": await staff_clock(user),
+            "threads": threads,
+            "students": students,
+        },
     )
 
 
@@ -111,7 +117,12 @@ async def staff_thread(request: Request[Any, Any, Any], thread_id: Id) -> Templa
         m["unread_by"] = unread.get(m["id"], [])
     return Template(
         template_name="messages/thread.html.j2",
-        context={"me": user, "thread": thread, "messages": messages},
+        context={
+            "me": user,
+            "clock": await staff_clock(user),
+            "thread": thread,
+            "messages": messages,
+        },
     )
 
 

@@ -15,6 +15,7 @@ from litestar.exceptions import NotFoundException
 
 from server import db
 from server.audit import service as audit
+from server.auth import scope
 from server.auth.sessions import CurrentUser
 from server.collect.summary import summarise, summarise_each
 from server.messages.service import ensure_student_thread
@@ -67,6 +68,39 @@ async def unpublished_sessions(conn: asyncpg.Connection, student_id: int) -> lis
         student_id,
     )
     return [r["id"] for r in rows]
+
+
+async def unreported_counts(conn: asyncpg.Connection, student_ids: list[int]) -> dict[int, int]:
+    """Per student, how many approved sessions no note has covered yet (the same rule as
+    unpublished_sessions)."""
+    rows = await conn.fetch(
+        """SELECT s.student_id, count(*) AS n FROM data_session s
+            WHERE s.student_id = ANY($1::bigint[]) AND s.review_status = 'approved'
+              AND NOT EXISTS (SELECT 1 FROM progress_note n
+                               WHERE n.student_id = s.student_id AND s.id = ANY(n.session_ids))
+            GROUP BY s.student_id""",
+        student_ids,
+    )
+    return {r["student_id"]: int(r["n"]) for r in rows}
+
+
+async def caseload_notes(
+    user: CurrentUser, *, request_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The students in the user's scope, each with how many approved sessions wait to be
+    reported in a progress note (the list read is audited)."""
+    async with db.connection() as conn:
+        ids = await scope.student_ids(user, conn=conn)
+        rows = await conn.fetch(
+            """SELECT id, first_name, last_name FROM student WHERE id = ANY($1::bigint[])
+                ORDER BY first_name, last_name, id""",
+            list(ids),
+        )
+        counts = await unreported_counts(conn, [r["id"] for r in rows])
+        await audit.students_listed(
+            user, [r["id"] for r in rows], page="/teacher/notes", request_id=request_id, conn=conn
+        )
+    return [{**dict(r), "unreported": counts.get(r["id"], 0)} for r in rows]
 
 
 async def school_timezone(conn: asyncpg.Connection, school_id: int) -> str:

@@ -22,6 +22,7 @@ from server.progress import service as progress
 from server.progress.texts import lang
 from server.review import service
 from server.review.schemas import CorrectForm, DecisionForm, GoalTextForm, RejectForm
+from server.roster.service import staff_clock
 from server.validation import Id
 
 REVIEWER_ROLES = ("admin", "teacher", "provider")
@@ -43,9 +44,9 @@ MAX_FORM_IDS = service.MAX_BULK
 DONE = {
     "approved": "Approved. Approved sessions are locked.",
     "rejected": "Rejected. The reason is shown to the person who recorded it.",
-    "corrected": "Corrected. The original entry is kept in the history.",
-    "accepted": "Correction accepted.",
-    "declined": "Correction declined.",
+    "corrected": "Fixed. The original entry is kept in the history.",
+    "accepted": "Change accepted.",
+    "declined": "Change declined.",
     "none": "Nothing was approved: select sessions that are waiting for review.",
     "published": "Progress note published. The family is notified.",
 }
@@ -80,7 +81,12 @@ async def review_queue(request: Request[Any, Any, Any]) -> Template:
     data = await service.queue(user, request_id=_rid(request))
     return Template(
         template_name="review/queue.html.j2",
-        context={"me": user, "done": DONE.get(request.query_params.get("done", "")), **data},
+        context={
+            "me": user,
+            "clock": await staff_clock(user),
+            "done": DONE.get(request.query_params.get("done", "")),
+            **data,
+        },
     )
 
 
@@ -92,6 +98,7 @@ async def review_session(request: Request[Any, Any, Any], session_id: UUID) -> T
         template_name="review/session.html.j2",
         context={
             "me": user,
+            "clock": await staff_clock(user),
             "done": DONE.get(request.query_params.get("done", "")),
             "outcomes": OUTCOMES,
             "prompts": PROMPTS,
@@ -214,6 +221,16 @@ async def decline_correction(
     return await _decide(request, observation_id, False)
 
 
+@get("/teacher/notes", guards=REVIEWERS, include_in_schema=False)
+async def notes_overview(request: Request[Any, Any, Any]) -> Template:
+    """Progress notes, per student of the caseload: reachable whatever the queue holds."""
+    user = current_user(request)
+    students = await progress.caseload_notes(user, request_id=_rid(request))
+    return Template(
+        template_name="review/notes_index.html.j2", context={"me": user, "students": students}
+    )
+
+
 @get("/teacher/review/students/{student_id:int}/notes", guards=REVIEWERS, include_in_schema=False)
 async def student_notes(request: Request[Any, Any, Any], student_id: Id) -> Template:
     user = current_user(request)
@@ -226,6 +243,7 @@ async def student_notes(request: Request[Any, Any, Any], student_id: Id) -> Temp
         template_name="review/notes.html.j2",
         context={
             "me": user,
+            "clock": await staff_clock(user),
             "student": student,
             "done": DONE.get(request.query_params.get("done", "")),
             "preview": preview,
@@ -310,6 +328,7 @@ ROUTES: list[Any] = [
     correct_entry,
     accept_correction,
     decline_correction,
+    notes_overview,
     student_notes,
     save_goal_text,
     publish_note,

@@ -20,8 +20,9 @@ from litestar.exceptions import NotFoundException
 
 from server import db
 from server.audit import service as audit
+from server.auth.devices import shown_label
 from server.auth.sessions import CurrentUser
-from server.collect.derive import session_entries
+from server.collect.derive import GoalResult, figures, session_entries
 from server.collect.summary import session_results
 
 SESSION_NOT_FOUND = "No such session, or it is not one of your students'."
@@ -78,7 +79,7 @@ async def queue(user: CurrentUser, *, request_id: str | None = None) -> dict[str
         proposed = await conn.fetch(
             f"""SELECT o.id, o.kind, o.outcome, o.prompt, o.delta, o.value, o.step_index, o.note,
                        o.recorded_at, o.received_at, o.voids_op_id, o.session_id,
-                       s.student_id, st.first_name, st.last_name, u.name AS staff_name, g.description AS goal
+                       s.student_id, st.first_name, st.last_name, u.name AS staff_name, g.area AS goal
                   FROM observation o JOIN data_session s ON s.id = o.session_id
                   JOIN student st ON st.id = s.student_id
                   JOIN app_user u ON u.id = o.user_id
@@ -100,73 +101,82 @@ async def queue(user: CurrentUser, *, request_id: str | None = None) -> dict[str
                 conn=conn,
             )
     students: list[dict[str, Any]] = []
+    empty: list[dict[str, Any]] = []
     for r in rows:
+        session = _shown(r, results.get(r["id"], {}), goals)
+        if r["closed_at"] is not None and session["entries"] == 0:
+            # Nothing to judge: kept out of the queue (a late entry brings it back).
+            empty.append(session)
+            continue
         if not students or students[-1]["id"] != r["student_id"]:
             students.append(
                 {
                     "id": r["student_id"],
                     "name": f"{r['first_name']} {r['last_name']}",
-                    "staff": [],
-                }
-            )
-        staff = students[-1]["staff"]
-        if not staff or staff[-1]["id"] != r["staff_id"]:
-            staff.append(
-                {
-                    "id": r["staff_id"],
-                    "name": r["staff_name"],
-                    "role": r["staff_role"],
                     "sessions": [],
                 }
             )
-        staff[-1]["sessions"].append(
-            {
-                **dict(r),
-                # The aide's app counts the same way (collect/derive.py, pwa/js/figures.js).
-                "entries": session_entries(results.get(r["id"], {})),
-                "figures": _figures(results.get(r["id"], {}), goals),
-            }
-        )
-    return {"students": students, "proposed": [dict(p) for p in proposed], "count": len(rows)}
+        students[-1]["sessions"].append(session)
+    return {
+        "students": students,
+        "empty": empty,
+        "proposed": [dict(p) for p in proposed],
+        "count": sum(len(st["sessions"]) for st in students),
+    }
+
+
+def _shown(
+    r: asyncpg.Record, per_goal: dict[int | None, GoalResult], goals: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
+    """A session as the review pages show it: its provenance, a readable device name,
+    its entry count and per-goal figures (collect/derive.py, as the aide's app)."""
+    return {
+        **dict(r),
+        "device_label": shown_label(r["device_label"]) if r["device_label"] else "",
+        "entries": session_entries(per_goal),
+        "goals": _goal_figures(per_goal, goals),
+    }
 
 
 async def _goal_names(conn: asyncpg.Connection, student_ids: set[int]) -> dict[int, dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT id, area, description, measurement, rating_max FROM goal WHERE student_id = ANY($1::bigint[])",
+        """SELECT id, area, description, measurement, rating_max, continuous, position
+             FROM goal WHERE student_id = ANY($1::bigint[])""",
         list(student_ids),
     )
     return {r["id"]: dict(r) for r in rows}
 
 
-def _figures(
-    per_goal: dict[int | None, Any], goals: dict[int, dict[str, Any]]
+def _goal_figures(
+    per_goal: dict[int | None, GoalResult], goals: dict[int, dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """One line per goal for the reviewer (staff vocabulary is fine here)."""
+    """One line per goal with live entries: the goal's short name (its area) and its
+    figures by derive.figures(), the one definition; the words are the template's."""
     out = []
     for goal_id, r in per_goal.items():
+        if r.events == 0:
+            continue
         goal = goals.get(goal_id) if goal_id is not None else None
-        label = goal["description"] if goal else "Session"
-        parts: list[str] = []
-        if r.trial_total:
-            parts.append(f"{r.trials['correct']}/{r.trial_total} correct")
-            alone = r.trials_by_prompt.get("independent", {}).get("correct", 0)
-            parts.append(f"{alone} independent")
-        if goal and goal["measurement"] == "frequency":
-            parts.append(f"count {r.tally}")
-        if r.intervals or r.running_since:
-            parts.append(f"{round(r.seconds / 60, 1)} min")
-            if r.running_since:
-                parts.append("timer still running")
-        if r.orphan_stops:
-            parts.append(f"{r.orphan_stops} orphan stop(s)")
-        if r.ratings:
-            parts.append(f"ratings {', '.join(str(v) for v in r.ratings)}")
-        if r.steps:
-            parts.append(f"{r.steps_independent}/{len(r.steps)} steps independent")
-        if r.notes:
-            parts.append(f"{len(r.notes)} note(s)")
-        out.append({"goal": label, "text": "; ".join(parts) or "no entries"})
-    return out
+        if goal is None:
+            # The session's own service timer (and entries of no goal).
+            measurement = "duration" if (r.intervals or r.running_since) else ""
+            name, continuous, position = "Service time", False, 1 << 30
+        else:
+            measurement = goal["measurement"]
+            name, continuous, position = goal["area"], goal["continuous"], goal["position"]
+        shown = figures(r, measurement, continuous=continuous)
+        out.append(
+            {
+                "name": name,
+                "measurement": measurement,
+                "rating_max": goal["rating_max"] if goal else None,
+                "figures": shown,
+                "minutes": round(shown.seconds / 60, 1),
+                "orphan_stops": r.orphan_stops,
+                "position": position,
+            }
+        )
+    return sorted(out, key=lambda g: (g["position"], g["name"]))
 
 
 async def session_detail(
@@ -193,7 +203,7 @@ async def session_detail(
             """SELECT o.id, o.op_id, o.kind, o.outcome, o.prompt, o.delta, o.value, o.step_index,
                       o.note, o.timer_id, o.voids_op_id, o.supersedes_id, o.reason, o.state,
                       o.recorded_at, o.received_at, o.goal_id, u.name AS author,
-                      g.description AS goal, g.measurement
+                      g.area AS goal, g.measurement
                  FROM observation o JOIN app_user u ON u.id = o.user_id
                  LEFT JOIN goal g ON g.id = o.goal_id
                 WHERE o.session_id = $1 ORDER BY o.recorded_at, o.op_id""",
@@ -210,6 +220,7 @@ async def session_detail(
             request_id=request_id,
             conn=conn,
         )
+    shown = _shown(s, results.get(session_id, {}), goals)
     voided = {
         e["voids_op_id"]
         for e in entries
@@ -226,11 +237,7 @@ async def session_detail(
             and not row["voided"]
         )
         rows.append(row)
-    return {
-        "session": {**dict(s), "entries": session_entries(results.get(session_id, {}))},
-        "entries": rows,
-        "figures": _figures(results.get(session_id, {}), goals),
-    }
+    return {"session": shown, "entries": rows, "figures": shown["goals"]}
 
 
 async def approve(

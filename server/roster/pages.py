@@ -282,7 +282,13 @@ async def service_access_end(
 
 @get("/admin/devices", guards=ADMIN, include_in_schema=False)
 async def devices_page(request: Request[Any, Any, Any]) -> Template:
-    return _page(request, "devices", devices=await service.list_devices(current_user(request)))
+    user = current_user(request)
+    return _page(
+        request,
+        "devices",
+        devices=await service.list_devices(user),
+        clock=await service.staff_clock(user),
+    )
 
 
 @post("/admin/devices/{device_id:int}/revoke", guards=ADMIN, include_in_schema=False)

@@ -14,8 +14,9 @@ from typing import Any
 import asyncpg
 from litestar.exceptions import HTTPException, NotFoundException
 
-from server import db
+from server import db, i18n
 from server.audit import service as audit
+from server.auth.devices import shown_label
 from server.auth.invites import REVOKED_GUARDIAN, Conflict
 from server.auth.service import change_role
 from server.auth.sessions import CurrentUser
@@ -487,8 +488,15 @@ async def list_devices(admin: CurrentUser) -> list[DeviceRow]:
                 LIMIT 500""",
             admin.school_id,
         )
-    return [DeviceRow(**dict(r)) for r in rows]
+    return [DeviceRow(**{**dict(r), "label": shown_label(r["label"] or "")}) for r in rows]
 
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+async def staff_clock(user: CurrentUser) -> i18n.Clock:
+    """Staff pages tell time in the school's zone and the staff member's language."""
+    async with db.connection() as conn:
+        zone = await conn.fetchval("SELECT timezone FROM school WHERE id = $1", user.school_id)
+    return i18n.Clock(language=user.language, timezone=str(zone or ""))

@@ -13,10 +13,18 @@ from litestar.exceptions import (
 )
 from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
+from server.auth.devices import device_label
 from server.auth.guards import authenticated, current_user, session_presented
 from server.errors import ServiceUnavailable
 from server.sync import service
-from server.sync.schemas import MAX_OPS, PROTOCOL, ClientIn, ClientOut, SyncIn, SyncOut
+from server.sync.schemas import (
+    MAX_OPS,
+    PROTOCOL,
+    ClientIn,
+    ClientOut,
+    SyncIn,
+    SyncOut,
+)
 
 CONCURRENT_RETRIES = 3
 
@@ -29,13 +37,22 @@ def _forbidden(exc: service.ClientForbidden) -> PermissionDeniedException:
 
 @post("/api/sync/clients", guards=[authenticated], tags=["sync"], status_code=201)
 async def register_client(request: Request[Any, Any, Any], data: ClientIn) -> ClientOut:
-    """Register this app instance as a sync client of the logged-in user."""
+    """Register this app instance as a sync client of the logged-in user; the device
+    is named again from the browser's hints (its model), if it sent them."""
+    label = None
+    if data.device is not None:  # else the name given at login (from the user agent) stays
+        label = device_label(
+            request.headers.get("user-agent", ""),
+            model=data.device.model,
+            platform=data.device.platform,
+        )
     try:
         return await service.register_client(
             current_user(request),
             app_version=data.app_version,
             replaces=data.replaces,
             lost_ops=data.lost_ops,
+            device_label=label,
         )
     except service.ClientForbidden as exc:
         raise _forbidden(exc) from None

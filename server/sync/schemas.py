@@ -53,10 +53,20 @@ class SyncIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     high_seq: Annotated[int, Meta(ge=0, le=2**62)] | None = None
 
 
+class DeviceHints(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What the browser says about its device (User-Agent Client Hints), where it can:
+    only used to name the device for people ("Pixel 8 · Chrome")."""
+
+    model: Annotated[str, Meta(max_length=100)] = ""
+    platform: Annotated[str, Meta(max_length=100)] = ""
+    platform_version: Annotated[str, Meta(max_length=100)] = ""
+
+
 class ClientIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     app_version: AppVersion = ""
     replaces: UUID | None = None
     lost_ops: Annotated[int, Meta(ge=0, le=2**40)] = 0
+    device: DeviceHints | None = None
 
 
 class ClientOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -121,7 +121,12 @@ class Rejected(Exception):
 
 
 async def register_client(
-    user: CurrentUser, *, app_version: str, replaces: UUID | None, lost_ops: int
+    user: CurrentUser,
+    *,
+    app_version: str,
+    replaces: UUID | None,
+    lost_ops: int,
+    device_label: str | None = None,
 ) -> ClientOut:
     client_id = uuid.uuid4()
     async with db.transaction() as conn:
@@ -140,6 +145,13 @@ async def register_client(
             user.device_id,
             app_version,
         )
+        if device_label and user.device_id is not None:
+            await conn.execute(
+                "UPDATE device SET label = $3 WHERE id = $1 AND user_id = $2",
+                user.device_id,
+                user.id,
+                device_label,
+            )
         if replaces is not None:
             await audit.record(
                 user,

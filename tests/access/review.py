@@ -179,6 +179,15 @@ ENTRIES = [
     ),
     Entry(
         "GET",
+        "/teacher/notes",
+        lambda c, s: Req("/teacher/notes"),
+        roles=REVIEWERS,
+        scoped=False,
+        html=True,
+        anonymous=PAGE_REDIRECT,
+    ),
+    Entry(
+        "GET",
         "/teacher/review/sessions/{session_id:uuid}",
         lambda c, s: Req(f"/teacher/review/sessions/{_session(c, s)}"),
         roles=REVIEWERS,

@@ -13,6 +13,10 @@ from tests.e2e.helpers import login, open_app, wait_controlled, wait_synced
 from tests.support.factories import Factory
 from tests.support.servers import AppServer
 
+ANDROID_CHROME = (
+    "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 PHONE: dict[str, Any] = {
     "viewport": {"width": 390, "height": 844},
     "is_mobile": True,
@@ -30,6 +34,20 @@ def test_the_aide_and_the_teacher_read_the_same_figures(
     teacher_ctx = browser.new_context(**PHONE)
     try:
         aide = aide_ctx.new_page()
+        # A Pixel 8: its user agent no longer names the model, its client hints do.
+        aide_ctx.new_cdp_session(aide).send(
+            "Emulation.setUserAgentOverride",
+            {
+                "userAgent": ANDROID_CHROME,
+                "userAgentMetadata": {
+                    "platform": "Android",
+                    "platformVersion": "14.0.0",
+                    "architecture": "",
+                    "model": "Pixel 8",
+                    "mobile": True,
+                },
+            },
+        )
         login(aide, base, room.aide)
         open_app(aide, base)
         wait_controlled(aide)
@@ -57,9 +75,11 @@ def test_the_aide_and_the_teacher_read_the_same_figures(
         teacher = teacher_ctx.new_page()
         login(teacher, base, room.teacher, next_path=f"/teacher/review/sessions/{sid[0]}")
         page = teacher.inner_text("main")
-        assert "2/4 correct; 1 independent" in page
+        assert "2/4 correct · 1 independent" in page
         entries = teacher.locator("dt:text-is('Entries') + dd").inner_text()
         assert entries == "4"
+        # The app sent the hints when it registered: the device is named for people.
+        assert teacher.locator("dt:text-is('Device') + dd").inner_text() == "Pixel 8 · Chrome"
     finally:
         aide_ctx.close()
         teacher_ctx.close()

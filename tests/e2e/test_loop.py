@@ -91,10 +91,12 @@ def test_aide_offline_to_parent_push_and_reply(
         # 2. The teacher reviews it (provenance shown), approves and publishes a note.
         teacher = teacher_ctx.new_page()
         login(teacher, base, room.teacher, next_path="/teacher/review")
-        card = teacher.locator("li.card", has=teacher.locator(f"input[value='{session[0]}']"))
+        card = teacher.locator(
+            "li.review-card", has=teacher.locator(f"input[value='{session[0]}']")
+        )
         assert "2/3 correct" in card.inner_text()
-        assert ("offline" if session[2] else "online") in card.inner_text()
-        card.locator("input[name=session_id]").check()
+        assert ("Recorded offline" in card.inner_text()) == session[2]
+        card.locator("input[type=checkbox][name=session_id]").check()
         teacher.click("text=Approve selected sessions")
         teacher.wait_for_url(f"**/teacher/review/students/{room.student.id}/notes**")
         teacher.fill("#comment", "Maya asked for a break with her card twice!")
@@ -127,12 +129,13 @@ def test_aide_offline_to_parent_push_and_reply(
         assert "Practised 3 times in 1 session: 2 correct (67%)." in text
         assert notifications(parent) == []
 
-        # 4. The parent replies in the app's conversation; the teacher sees it.
+        # 4. The parent replies from the note, lands back on it; the teacher sees it.
         parent.click("#reply")
-        parent.wait_for_selector("#draft", timeout=20_000)
-        parent.fill("#draft", "Thank you! She does that at home too.")
-        parent.click("#send")
-        wait_synced(parent)
+        parent.wait_for_selector("#body", timeout=20_000)
+        parent.fill("#body", "Thank you! She does that at home too.")
+        parent.click("form.card button[type=submit]")
+        parent.wait_for_url(f"{base}/parent/notes/{note_id[0]}?replied=1")
+        assert "Your reply was sent." in (parent.text_content("main") or "")
         teacher.goto(base + "/messages")
         teacher.click("text=Maya's team")
         assert "Thank you! She does that at home too." in (teacher.text_content("main") or "")

@@ -25,7 +25,7 @@ def status(sql: psycopg.Connection[Any], session_id: uuid.UUID) -> tuple[Any, ..
     return tuple(row)
 
 
-def test_queue_groups_by_student_and_recorder_with_provenance(
+def test_queue_cards_group_by_student_with_provenance(
     client_for: Any, classroom: Classroom, factory: Factory, sql: psycopg.Connection[Any]
 ) -> None:
     second_aide = factory.user("aide", name="Bea Aide")
@@ -49,15 +49,15 @@ def test_queue_groups_by_student_and_recorder_with_provenance(
     assert page.status_code == 200
     html = page.text
     assert html.count(f"{classroom.student.first_name} {classroom.student.last_name}") >= 1
-    assert "Recorded by Aide" in html
-    assert "Recorded by Bea Aide" in html
+    assert "Aide " in html
+    assert "Bea Aide (aide)" in html
     assert "Pixel 7 of Ann" in html
     assert "iPad in room 4" in html
-    assert "offline" in html
-    assert "online" in html
-    assert "1/2 correct" in html
-    assert "1 independent" in html
-    assert "count 1" in html
+    assert html.count("Recorded offline") == 1  # a, not b
+    assert "1/2 correct · 1 independent" in html
+    assert "counted 1 time" in html
+    assert "Raises hand before speaking" not in html  # goals go by their short name
+    assert "<strong>Behavior</strong>" in html
     assert str(open_one) not in html  # still being recorded: not for review yet
     audited = sql.execute(
         "SELECT count(*) FROM audit_log WHERE actor_id = %s AND record_type = 'review_queue' "
@@ -66,8 +66,8 @@ def test_queue_groups_by_student_and_recorder_with_provenance(
     ).fetchone()
     assert audited is not None
     assert audited[0] == 1
-    # Grouping: the second aide's heading comes after the first aide's sessions.
-    assert html.index(str(a)) < html.index("Recorded by Bea Aide") < html.index(str(b))
+    # Within a student, one recorder's sessions follow each other.
+    assert html.index(str(a)) < html.index(str(b)) < html.index("Bea Aide (aide)")
 
 
 def test_approve_locks_the_session(
@@ -97,7 +97,7 @@ def test_approve_locks_the_session(
     )
     page = teacher.get(f"/teacher/review/sessions/{sid}", headers=PAGE).text
     assert "Approved sessions are locked" in page
-    assert "Save correction" not in page
+    assert "Save the fix" not in page
     audit = sql.execute(
         "SELECT count(*) FROM audit_log WHERE record_id = %s AND action = 'approve'", (str(sid),)
     ).fetchone()
@@ -169,9 +169,9 @@ def test_correction_keeps_the_original_and_changes_the_result(
     assert replacement[0][2:4] == ("incorrect", "gestural")
     page = teacher.get(f"/teacher/review/sessions/{sid}", headers=PAGE).text
     assert "1/2 correct" in page  # derived from the corrected events
-    assert "count 1" not in page  # the removed tally no longer counts
+    assert "counted 1 time" not in page  # the removed tally no longer counts
     assert "He needed a gesture; it was incorrect" in page
-    assert re.search(r"<del>trial · Requests a break using a picture card · correct", page)
+    assert re.search(r"<del>Trial · Communication · correct \(on their own\)", page)
     again = teacher.post(
         f"/teacher/review/entries/{first}/correct",
         data={"reason": "twice", "outcome": "no_response"},
@@ -272,3 +272,48 @@ def test_aides_and_parents_cannot_review(
         c: ApiClient = client_for(classroom.by_role(role))
         assert c.post("/teacher/review/approve", data={"session_id": str(sid)}).status_code == 403
     assert status(sql, sid)[0] == "pending"
+
+
+def test_empty_sessions_stay_out_of_the_queue_until_an_entry_arrives(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    full = make_session(sql, classroom.student, classroom.aide)
+    trials(sql, full, classroom.student, classroom.aide, [("correct", "independent")])
+    empty = make_session(sql, classroom.student, classroom.aide)
+    undone = make_session(sql, classroom.student, classroom.aide)
+    op = uuid.uuid4()
+    observe(
+        sql, undone, classroom.student, classroom.aide, "tally", goal="frequency", delta=1, op_id=op
+    )
+    observe(sql, undone, classroom.student, classroom.aide, "undo", voids_op_id=op)
+    teacher = client_for(classroom.teacher)
+    html = teacher.get("/teacher/review", headers=PAGE).text
+    assert f'name="session_id" value="{full}"' in html
+    for quiet in (empty, undone):  # no live entry: nothing to judge
+        assert f'name="session_id" value="{quiet}"' not in html
+    assert "Empty sessions (2)" in html
+    assert "(1)</span></h1>" in html  # the count is of sessions to review
+    # A late entry from a phone brings the session back.
+    trials(sql, empty, classroom.student, classroom.aide, [("incorrect", "verbal")])
+    html = teacher.get("/teacher/review", headers=PAGE).text
+    assert f'name="session_id" value="{empty}"' in html
+    assert "Empty sessions (1)" in html
+
+
+def test_notes_overview_lists_the_caseload_with_sessions_not_yet_reported(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    for _ in range(2):
+        sid = make_session(sql, classroom.student, classroom.aide, status="approved")
+        trials(sql, sid, classroom.student, classroom.aide, [("correct", "independent")])
+    make_session(sql, classroom.other, classroom.aide, status="approved")
+    html = client_for(classroom.teacher).get("/teacher/notes", headers=PAGE).text
+    assert f'href="/teacher/review/students/{classroom.student.id}/notes"' in html
+    assert "2 approved sessions not yet reported" in html
+    assert classroom.other.last_name not in html  # not on this teacher's caseload
+    audited = sql.execute(
+        "SELECT count(*) FROM audit_log WHERE actor_id = %s AND detail->>'page' = '/teacher/notes'",
+        (classroom.teacher.id,),
+    ).fetchone()
+    assert audited is not None
+    assert audited[0] == 1
