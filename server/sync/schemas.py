@@ -173,6 +173,8 @@ class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     # A duration goal counting its longest run (collect/derive.py, pwa/js/figures.js).
     continuous: bool = False
+    # What each rating value means, 0 first (empty: none given; the app shows defaults).
+    rating_anchors: list[str] = msgspec.field(default_factory=list)
 
 
 class ServiceOut(msgspec.Struct, frozen=True, kw_only=True):

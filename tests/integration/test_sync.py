@@ -167,6 +167,36 @@ def test_undo_close_and_derived_counts(
     assert review_status(sql, sid) == "pending"
 
 
+def test_undo_voids_timer_starts_stops_and_notes(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    """The aide's Undo may take back a timer start, a timer stop or a note, like a tap
+    (docs/sync-protocol.md: an undo targets any earlier observation of the same user)."""
+    dev = aide_device
+    st = classroom.student
+    sid = open_session(dev, st.id)
+    timer = str(uuid.uuid4())
+    start = dev.op(
+        "timer.start", {"session_id": sid, "timer_id": timer, "goal_id": st.goals["duration"]}
+    )
+    stop = dev.op("timer.stop", {"session_id": sid, "timer_id": timer})
+    note = dev.op("note.add", {"session_id": sid, "text": "Asked for a break twice"})
+    dev.op("undo", {"target_op_id": stop["op_id"]})
+    assert statuses(dev.sync()) == ["applied"] * 5
+    # In a later batch (the targets are read back from the database this time).
+    dev.op("undo", {"target_op_id": start["op_id"]})
+    dev.op("undo", {"target_op_id": note["op_id"]})
+    assert statuses(dev.sync()) == ["applied"] * 2
+    voided = {
+        r[0]
+        for r in sql.execute(
+            "SELECT voids_op_id::text FROM observation WHERE session_id = %s AND kind = 'undo'",
+            (sid,),
+        ).fetchall()
+    }
+    assert voided == {stop["op_id"], start["op_id"], note["op_id"]}
+
+
 def test_poison_op_is_rejected_alone_and_later_ops_apply(
     classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
 ) -> None:
