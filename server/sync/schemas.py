@@ -72,6 +72,13 @@ class SessionRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     session_id: UUID
 
 
+class SessionReopen(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Take back a close the teacher has not reviewed (the app offers it only while the
+    close has not left the phone, so both usually arrive in one batch)."""
+
+    session_id: UUID
+
+
 class TrialRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     session_id: UUID
     goal_id: Id
@@ -122,6 +129,7 @@ class Undo(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 OP_DATA: dict[str, type[msgspec.Struct]] = {
     "session.open": SessionOpen,
     "session.close": SessionRef,
+    "session.reopen": SessionReopen,
     "trial.record": TrialRecord,
     "tally.add": TallyAdd,
     "timer.start": TimerStart,

@@ -57,6 +57,7 @@ from server.sync.schemas import (
     RatingRecord,
     SessionOpen,
     SessionRef,
+    SessionReopen,
     StepRecord,
     Stopped,
     SyncIn,
@@ -252,7 +253,9 @@ class Batch:
     timer_goals: dict[UUID, int | None] = field(default_factory=dict)
     new_sessions: list[SessionState] = field(default_factory=list)
     new_session_times: dict[UUID, datetime] = field(default_factory=dict)
-    closes: list[tuple[UUID, datetime]] = field(default_factory=list)
+    # Existing sessions closed or reopened by this batch: their final closed_at (None:
+    # reopened), one entry per session so the write updates each row once.
+    closes: dict[UUID, datetime | None] = field(default_factory=dict)
     obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
     message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
     # Judging on known facts (no prefetch): scope is assumed, and every (student, time)
@@ -986,7 +989,21 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
             s.closed_at = j.recorded_at
             s.review_status = "pending" if s.review_status == "open" else s.review_status
             if not s.new:  # a session opened in this batch is inserted closed
-                b.closes.append((s.id, j.recorded_at))
+                b.closes[s.id] = j.recorded_at
+        return
+    if isinstance(data, SessionReopen):
+        j.student_id = s.student_id
+        if s.review_status == "approved":
+            j.outcome, j.code = "correction", "approved"
+            j.reason = "The session was already approved; the reopen is kept for review."
+            return
+        if s.review_status == "rejected":
+            raise Rejected("session_reviewed", "The teacher already reviewed this session.")
+        if s.closed_at is not None:  # pending: back to open, out of the review queue
+            s.closed_at = None
+            s.review_status = "open"
+            if not s.new:
+                b.closes[s.id] = None
         return
     if isinstance(data, (TrialRecord, TallyAdd, RatingRecord, StepRecord)):
         g = _goal_for(b, s, data.goal_id, j.op.type)
@@ -1148,7 +1165,7 @@ async def _write(
         "request_id": request_id,
         **_columns(statements.SESSION_COLUMNS, sessions),
         **_columns(statements.OBSERVATION_COLUMNS, b.obs_rows),
-        **_columns(statements.CLOSE_COLUMNS, b.closes),
+        **_columns(statements.CLOSE_COLUMNS, list(b.closes.items())),
         **_columns(statements.LEDGER_COLUMNS, ledger),
         "a_student": students,
         "a_count": [written[sid] for sid in students],
