@@ -19,6 +19,7 @@ const promptName = (key) => t(`prompt_${key}`);
 // Undo takes back any observation of this session (the server voids them all alike).
 const UNDOABLE = new Set(['trial', 'tally', 'rating', 'step', 'note', 'timer_start', 'timer_stop']);
 const promptKey = (goalId) => `prompt:${goalId}`;
+const RECENT_CLOSE_MS = 12 * 3600 * 1000; // a close this recent is shown on the start screen
 const STATUS_TEXT = {
   open: 'Open',
   pending: 'Waiting for review',
@@ -132,6 +133,7 @@ class StudentView {
     this.prompts = new Map(); // goal id -> selected prompt level (kept in 'prefs')
     this.promptEpoch = 0; // bumped by a prompt chip: a load read before it is stale
     this.loadGen = 0; // bumped by every read of the screen's data and every local change
+    this.tapCount = 0; // taps recorded on this screen
     this.sums = new Map(); // goal id -> [summary elements]
     this.tick = null;
     // Wall clock at load, advanced by the monotonic clock: a clock jump while the page
@@ -151,6 +153,7 @@ class StudentView {
   async load() {
     const gen = ++this.loadGen;
     const promptEpoch = this.promptEpoch;
+    const taps = this.tapCount;
     const db = app.db;
     const student = await db.get('students', this.studentId);
     const goals = (await db.getAllFromIndex('goals', 'student_id', this.studentId)).sort((a, b) => a.position - b.position || a.id - b.id);
@@ -166,6 +169,8 @@ class StudentView {
     const prefs = await db.getAll('prefs');
     const lastClosed = session ? null : await this.readLastClosed(sessions);
     if (gen !== this.loadGen) return false;
+    // A tap landed while this read ran (its entry may be missing here): read again.
+    if (taps !== this.tapCount) return this.load();
     Object.assign(this, { student, goals, services, sessions, session, entries, timers, history, lastClosed });
     if (promptEpoch === this.promptEpoch) {
       for (const { key, value } of prefs) if (key.startsWith('prompt:')) this.prompts.set(Number(key.slice(7)), value);
@@ -188,6 +193,7 @@ class StudentView {
   async readLastClosed(sessions) {
     const last = sessions.find((s) => s.staff_id === app.user.id);
     if (!last || !last.closed_at || last.review_status !== 'pending') return null;
+    if (Date.now() - Date.parse(last.closed_at) > RECENT_CLOSE_MS) return null; // not today's news
     return { session: last, queued: await this.closeQueued(last.id) };
   }
 
@@ -658,6 +664,7 @@ class StudentView {
   // commits after it. `t0` is when the handler started.
   record(t0, type, data, entry, spoken, puts = []) {
     const { op, done } = enqueue(app.raw, type, data, { entry, puts });
+    this.tapCount += 1;
     if (this.undoShown && entry?.kind !== 'undo') {
       this.undoLine.textContent = '';
       this.undoShown = false;
