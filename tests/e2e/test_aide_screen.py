@@ -54,7 +54,7 @@ HEADER = """() => {
   return out;
 }"""
 
-REFRESH_TWICE = """async () => {
+OVERLAPPING_REFRESHES = """async () => {
   const { app } = await import('/static/js/app.js');
   await Promise.all([app.view.refresh(), app.view.refresh(), app.view.refresh()]);
 }"""
@@ -113,14 +113,14 @@ def test_the_aide_screen_point_by_point(
         page.wait_for_selector("[data-act=open]")
 
         # 1. Past sessions are listed once, however many loads overlap.
-        page.evaluate(REFRESH_TWICE)
+        page.evaluate(OVERLAPPING_REFRESHES)
         assert page.locator(".history-card").count() == 1
         assert sorted(
             page.eval_on_selector_all(".history li", "ls => ls.map(l => l.dataset.session)")
         ) == sorted(past)
         page.click("[data-act=open]")
         page.wait_for_selector(".session-bar")
-        page.evaluate(REFRESH_TWICE)
+        page.evaluate(OVERLAPPING_REFRESHES)
         assert page.locator(".history li").count() == 2
 
         # 2. Each task step shows its state, with the prompt level, as text.
