@@ -135,7 +135,9 @@ export function figures(r, measurement, { continuous = false } = {}) {
         entries,
         steps_done: done.length,
         independent: done.filter((s) => (s.prompt ?? 'independent') === 'independent').length,
+        // Per step (0-based index): its latest outcome, and the prompt level it had.
         stepState: new Map(steps.map((s) => [s.step_index, s.outcome])),
+        stepPrompt: new Map(steps.map((s) => [s.step_index, s.prompt ?? 'independent'])),
       };
     }
     default:

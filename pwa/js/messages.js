@@ -101,6 +101,7 @@ class ThreadView {
     box.value = draft.body || '';
     this.box = box;
     const status = h('p', { id: 'draft-status', class: 'hint', 'aria-live': 'polite' });
+    this.status = status;
     const send = h('button', { class: 'btn btn-primary', type: 'button', id: 'send' }, t('send'));
     this.composer = h('section', { class: 'card composer' }, h('label', { for: 'draft' }, t('draftLabel')), box, status, send);
     const conflict = draft.conflict_body ?? draft.server?.conflict_body;
@@ -134,7 +135,9 @@ class ThreadView {
         const draft = (await tx.store.get(this.threadId)) || { thread_id: this.threadId, body: '', base_version: 0 };
         tx.store.put({ ...draft, body, dirty: true });
         await tx.done;
-        status.textContent = t('draftSaved');
+        // Only while there is a draft: a keystroke stored after the message was sent
+        // must not bring the line back over an empty box.
+        status.textContent = this.box?.value.trim() ? t('draftSaved') : '';
       })(),
     );
     clearTimeout(this.saveTimer);
@@ -174,6 +177,8 @@ class ThreadView {
     const cleared = { ...draft, body: '', dirty: false, conflict_body: null, server: null };
     const { done } = enqueue(app.raw, 'message.send', { thread_id: this.threadId, body: message.body }, { opId, puts: [['messages', message], ['drafts', cleared]] });
     box.value = '';
+    // The draft is gone with the message (sent, or queued to send).
+    if (this.status) this.status.textContent = '';
     this.list.append(this.messageItem(message));
     notePending(1);
     await track(done);

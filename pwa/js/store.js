@@ -5,7 +5,7 @@
 import { openDB, deleteDB } from '/static/vendor/idb.js';
 
 export const APP_VERSION = '1';
-const SCHEMA = 1;
+const SCHEMA = 2;
 const SHARED = 'tandem-device';
 
 export const userDbName = (userId) => `tandem-user-${userId}`;
@@ -26,6 +26,11 @@ function upgradeUser(db, oldVersion) {
     db.createObjectStore('threads', { keyPath: 'id' }).createIndex('student_id', 'student_id');
     db.createObjectStore('messages', { keyPath: 'id' }).createIndex('thread_id', 'thread_id');
     db.createObjectStore('drafts', { keyPath: 'thread_id' });
+  }
+  if (oldVersion < 2) {
+    // The user's choices on this device, kept across reloads: `prompt:<goal id>` = the
+    // prompt level last chosen for a goal (record.js).
+    db.createObjectStore('prefs', { keyPath: 'key' });
   }
 }
 

@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "mastery_criterion": "Mastery criterion",
     "rating_max": "Top score",
     "task_steps": "Task-analysis steps",
+    "rating_anchors": "Score anchors",
     "home_practice": "Home practice",
     "direction": "Direction",
     "measure_name": "What is measured",
@@ -115,6 +116,12 @@ def goal_fields(data: dict[str, Any]) -> dict[str, Any]:
     if "task_steps" in shaped:
         lines = [line.strip() for line in str(shaped["task_steps"]).splitlines()]
         shaped["task_steps"] = [line for line in lines if line]
+    if "rating_anchors" in shaped:
+        # One per score from 0, one per line; a blank line in between names nothing.
+        anchors = [line.strip() for line in str(shaped["rating_anchors"]).splitlines()]
+        while anchors and not anchors[-1]:
+            anchors.pop()
+        shaped["rating_anchors"] = anchors
     shaped["home_practice"] = shaped.get("home_practice", "") in ("true", "on", "1")
     shaped["continuous"] = shaped.get("continuous", "") in ("true", "on", "1")
     return shaped

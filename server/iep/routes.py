@@ -331,6 +331,7 @@ def _goal_values(goal: GoalOut) -> dict[str, Any]:
         "mastery_criterion": goal.mastery_criterion,
         "rating_max": "" if goal.rating_max is None else str(goal.rating_max),
         "task_steps": "\n".join(goal.task_steps),
+        "rating_anchors": "\n".join(goal.rating_anchors),
         "home_practice": "true" if goal.home_practice else "",
         "measure_name": goal.measure_name,
         "direction": goal.direction,

@@ -35,6 +35,7 @@ PERIOD_LABELS = {"week": "per week", "month": "per month"}
 RATING_MIN, RATING_MAX = 2, 10
 MAX_TASK_STEPS = 30
 MAX_STEP_LENGTH = 120
+MAX_ANCHOR_LENGTH = 40
 
 Area = Annotated[str, Meta(min_length=1, max_length=80)]
 GoalText = Annotated[str, Meta(min_length=1, max_length=2000)]
@@ -44,6 +45,9 @@ MeasureName = Annotated[str, Meta(max_length=80)]
 RatingMax = Annotated[int, Meta(ge=RATING_MIN, le=RATING_MAX)]
 TaskStep = Annotated[str, Meta(min_length=1, max_length=MAX_STEP_LENGTH)]
 TaskSteps = Annotated[list[TaskStep], Meta(max_length=MAX_TASK_STEPS)]
+# What each value of a rating scale means, 0 first; a blank label names nothing.
+RatingAnchor = Annotated[str, Meta(max_length=MAX_ANCHOR_LENGTH)]
+RatingAnchors = Annotated[list[RatingAnchor], Meta(max_length=RATING_MAX + 1)]
 ItemText = Annotated[str, Meta(min_length=1, max_length=1000)]
 Setting = Annotated[str, Meta(max_length=200)]
 ServiceType = Annotated[str, Meta(min_length=1, max_length=80)]
@@ -96,6 +100,20 @@ def goal_measurement_problem(
     return None
 
 
+def rating_anchors_problem(rating_max: int | None, anchors: list[str]) -> str | None:
+    """Anchors are optional; given, there is one per value of the scale (0 … top score)."""
+    if not anchors:
+        return None
+    if rating_max is None:
+        return "Only rating goals have anchors."
+    if len(anchors) != rating_max + 1:
+        return f"Give one anchor per score, 0 to {rating_max} ({rating_max + 1} lines), or none."
+    for anchor in anchors:
+        if len(anchor) > MAX_ANCHOR_LENGTH:
+            return f"Each anchor may be at most {MAX_ANCHOR_LENGTH} characters."
+    return None
+
+
 def blank_problem(**fields: str) -> str | None:
     for name, value in fields.items():
         if not value.strip():
@@ -136,6 +154,7 @@ class GoalIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
     mastery_criterion: GoalDetail = ""
     rating_max: RatingMax | None = None
     task_steps: TaskSteps = msgspec.field(default_factory=list)
+    rating_anchors: RatingAnchors = msgspec.field(default_factory=list)
     home_practice: bool = False
     direction: Direction = "increase"
     measure_name: MeasureName = ""
@@ -146,6 +165,7 @@ class GoalIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=Tr
         problem = problem or goal_measurement_problem(
             self.measurement, self.rating_max, self.task_steps
         )
+        problem = problem or rating_anchors_problem(self.rating_max, self.rating_anchors)
         if problem:
             raise InputProblem(problem)
 
@@ -161,6 +181,7 @@ class GoalPatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only
     mastery_criterion: GoalDetail | UnsetType = UNSET
     rating_max: RatingMax | UnsetType | None = UNSET
     task_steps: TaskSteps | UnsetType = UNSET
+    rating_anchors: RatingAnchors | UnsetType = UNSET
     home_practice: bool | UnsetType = UNSET
     direction: Direction | UnsetType = UNSET
     measure_name: MeasureName | UnsetType = UNSET
@@ -219,6 +240,7 @@ class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
     mastery_criterion: str
     rating_max: int | None
     task_steps: list[str]
+    rating_anchors: list[str] = msgspec.field(default_factory=list)
     home_practice: bool
     direction: str
     measure_name: str

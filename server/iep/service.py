@@ -50,6 +50,7 @@ from server.iep.schemas import (
     StudentSummary,
     goal_measurement_problem,
     iep_dates_problem,
+    rating_anchors_problem,
 )
 
 NOT_FOUND = scope.NOT_FOUND
@@ -296,8 +297,8 @@ async def _ieps_of(conn: asyncpg.Connection, student_id: int) -> list[IepOut]:
     iep_ids = [r["id"] for r in ieps]
     goals = await conn.fetch(
         """SELECT id, iep_id, student_id, area, description, measurement, baseline, target,
-                  mastery_criterion, rating_max, task_steps, home_practice, direction,
-                  measure_name, continuous, active, position
+                  mastery_criterion, rating_max, task_steps, rating_anchors, home_practice,
+                  direction, measure_name, continuous, active, position
              FROM goal WHERE iep_id = ANY($1::bigint[]) ORDER BY position, id""",
         iep_ids,
     )
@@ -326,6 +327,7 @@ async def _ieps_of(conn: asyncpg.Connection, student_id: int) -> list[IepOut]:
     for g in goals:
         fields = dict(g)
         fields["task_steps"] = _json_value(fields["task_steps"])
+        fields["rating_anchors"] = _json_value(fields["rating_anchors"])
         goals_by_iep.setdefault(g["iep_id"], []).append(
             GoalOut(**fields, objectives=objectives_by_goal.get(g["id"], []))
         )
@@ -567,9 +569,9 @@ async def add_goal(
                 """INSERT INTO goal (school_id, iep_id, student_id, area, description, measurement,
                                      baseline, target, mastery_criterion, rating_max, task_steps,
                                      home_practice, direction, measure_name, continuous,
-                                     position)
+                                     rating_anchors, position)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14,
-                           $15,
+                           $15, $16::jsonb,
                            (SELECT coalesce(max(position) + 1, 0) FROM goal WHERE iep_id = $2))
                    RETURNING id""",
                 user.school_id,
@@ -587,6 +589,7 @@ async def add_goal(
                 data.direction,
                 data.measure_name.strip(),
                 data.continuous and data.measurement == "duration",
+                json.dumps([a.strip() for a in data.rating_anchors]),
             )
         )
         await audit.record(
@@ -611,6 +614,7 @@ GOAL_FIELDS = (
     "mastery_criterion",
     "rating_max",
     "task_steps",
+    "rating_anchors",
     "home_practice",
     "direction",
     "measure_name",
@@ -626,7 +630,8 @@ def merge_goal(current: dict[str, Any], patch: GoalPatch) -> dict[str, Any]:
     for name in GOAL_FIELDS:
         value = getattr(patch, name)
         if not isinstance(value, msgspec.UnsetType):
-            merged[name] = [s.strip() for s in value] if name == "task_steps" else value
+            stripped = name in ("task_steps", "rating_anchors")
+            merged[name] = [s.strip() for s in value] if stripped else value
     if merged["measurement"] != current["measurement"]:
         if isinstance(patch.rating_max, msgspec.UnsetType) and merged["measurement"] != "rating":
             merged["rating_max"] = None
@@ -634,6 +639,10 @@ def merge_goal(current: dict[str, Any], patch: GoalPatch) -> dict[str, Any]:
             merged["measurement"] != "task_analysis"
         ):
             merged["task_steps"] = []
+        if isinstance(patch.rating_anchors, msgspec.UnsetType) and (
+            merged["measurement"] != "rating"
+        ):
+            merged["rating_anchors"] = []
     for name in ("area", "description", "baseline", "target", "mastery_criterion", "measure_name"):
         merged[name] = merged[name].strip()
     # Only a duration goal can ask for one continuous run.
@@ -655,12 +664,13 @@ async def update_goal(
         )
         current = dict(row)
         current["task_steps"] = _json_value(current["task_steps"])
+        current["rating_anchors"] = _json_value(current["rating_anchors"])
         merged = merge_goal(current, patch)
         if not merged["area"] or not merged["description"]:
             raise ClientException("The area and the goal text may not be blank.")
         problem = goal_measurement_problem(
             merged["measurement"], merged["rating_max"], merged["task_steps"]
-        )
+        ) or rating_anchors_problem(merged["rating_max"], merged["rating_anchors"])
         if problem:
             raise ClientException(problem)
         if merged["measurement"] != current["measurement"]:
@@ -675,7 +685,7 @@ async def update_goal(
                                target = $6, mastery_criterion = $7, rating_max = $8,
                                task_steps = $9::jsonb, home_practice = $10, active = $11,
                                direction = $12, measure_name = $13, continuous = $14,
-                               updated_at = now()
+                               rating_anchors = $15::jsonb, updated_at = now()
                 WHERE id = $1""",
             goal_id,
             merged["area"],
@@ -691,6 +701,7 @@ async def update_goal(
             merged["direction"],
             merged["measure_name"],
             merged["continuous"],
+            json.dumps(merged["rating_anchors"]),
         )
         action = "update"
         if changed == ["active"]:

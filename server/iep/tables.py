@@ -31,6 +31,7 @@ class Goal(Table, tablename="goal"):
     mastery_criterion = Text(default="")
     rating_max = Integer(null=True, default=None)
     task_steps = JSONB(default=[])
+    rating_anchors = JSONB(default=[])
     home_practice = Boolean(default=False)
     direction = Text(default="increase")
     measure_name = Text(default="")

@@ -69,7 +69,7 @@ def _sections(role: str) -> list[Section]:
             "goals",
             """SELECT g.id, g.student_id, g.iep_id, g.area, g.description, g.measurement,
                       g.rating_max, g.task_steps::text AS task_steps, g.home_practice, g.position,
-                      g.continuous,
+                      g.continuous, g.rating_anchors::text AS rating_anchors,
                       (g.active AND i.status = 'active') AS usable, {key} AS k
                  FROM goal g JOIN iep i ON i.id = g.iep_id""",
             "g.student_id",
@@ -189,6 +189,7 @@ def _add(changes: Changes, removed_goals: list[int], name: str, r: asyncpg.Recor
                 home_practice=r["home_practice"],
                 position=r["position"],
                 continuous=r["continuous"],
+                rating_anchors=[str(x) for x in msgspec.json.decode(r["rating_anchors"])],
             )
         )
     elif name == "services":

@@ -87,6 +87,13 @@ class SessionRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     session_id: UUID
 
 
+class SessionReopen(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Take back a close the teacher has not reviewed (the app offers it only while the
+    close has not left the phone, so both usually arrive in one batch)."""
+
+    session_id: UUID
+
+
 class TrialRecord(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     session_id: UUID
     goal_id: Id
@@ -137,6 +144,7 @@ class Undo(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 OP_DATA: dict[str, type[msgspec.Struct]] = {
     "session.open": SessionOpen,
     "session.close": SessionRef,
+    "session.reopen": SessionReopen,
     "trial.record": TrialRecord,
     "tally.add": TallyAdd,
     "timer.start": TimerStart,
@@ -188,6 +196,8 @@ class GoalOut(msgspec.Struct, frozen=True, kw_only=True):
     position: int
     # A duration goal counting its longest run (collect/derive.py, pwa/js/figures.js).
     continuous: bool = False
+    # What each rating value means, 0 first (empty: none given; the app shows defaults).
+    rating_anchors: list[str] = msgspec.field(default_factory=list)
 
 
 class ServiceOut(msgspec.Struct, frozen=True, kw_only=True):

@@ -57,6 +57,7 @@ from server.sync.schemas import (
     RatingRecord,
     SessionOpen,
     SessionRef,
+    SessionReopen,
     StepRecord,
     Stopped,
     SyncIn,
@@ -292,7 +293,9 @@ class Batch:
     new_session_times: dict[UUID, datetime] = field(default_factory=dict)
     # The opening op's own word on whether it was recorded offline (None: older apps).
     new_session_offline: dict[UUID, bool | None] = field(default_factory=dict)
-    closes: list[tuple[UUID, datetime]] = field(default_factory=list)
+    # Existing sessions closed or reopened by this batch: their final closed_at (None:
+    # reopened), one entry per session so the write updates each row once.
+    closes: dict[UUID, datetime | None] = field(default_factory=dict)
     obs_rows: list[tuple[Any, ...]] = field(default_factory=list)
     message_ops: list[tuple[Judged, DraftSave | MessageSend]] = field(default_factory=list)
     # Judging on known facts (no prefetch): scope is assumed, and every (student, time)
@@ -1066,7 +1069,21 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
             s.closed_at = j.recorded_at
             s.review_status = "pending" if s.review_status == "open" else s.review_status
             if not s.new:  # a session opened in this batch is inserted closed
-                b.closes.append((s.id, j.recorded_at))
+                b.closes[s.id] = j.recorded_at
+        return
+    if isinstance(data, SessionReopen):
+        j.student_id = s.student_id
+        if s.review_status == "approved":
+            j.outcome, j.code = "correction", "approved"
+            j.reason = "The session was already approved; the reopen is kept for review."
+            return
+        if s.review_status == "rejected":
+            raise Rejected("session_reviewed", "The teacher already reviewed this session.")
+        if s.closed_at is not None:  # pending: back to open, out of the review queue
+            s.closed_at = None
+            s.review_status = "open"
+            if not s.new:
+                b.closes[s.id] = None
         return
     if isinstance(data, (TrialRecord, TallyAdd, RatingRecord, StepRecord)):
         g = _goal_for(b, s, data.goal_id, j.op.type)
@@ -1205,7 +1222,7 @@ async def _write(
     ]
     # A session the batch closes is flagged by the close (one update per row).
     flags = dict(b.flagged)
-    closes = [(sid, at, flags.pop(sid, None)) for sid, at in b.closes]
+    closes = [(sid, at, flags.pop(sid, None)) for sid, at in b.closes.items()]
     ledger = [
         (
             j.op.seq,

@@ -499,7 +499,7 @@ def _unnest(columns: tuple[str, ...], alias: str) -> str:
 class WriteShape:
     sessions: bool  # sessions opened in this batch
     observations: bool
-    closes: bool  # existing sessions closed by this batch
+    closes: bool  # existing sessions closed (or reopened) by this batch
     audit: bool  # students written for (one audit row each)
     read_sessions: bool  # existing sessions the ops were judged against
     denied: bool  # ops refused as forbidden (one audit row)
@@ -625,13 +625,18 @@ def write(shape: WriteShape) -> Statement:
         parts.append(
             (
                 "closes",
+                # A session's final state after the batch: closed at t.at, or reopened
+                # (t.at null: a pending session goes back to open). Closing keeps a
+                # close already recorded unless this batch reopened it first.
                 f"""    UPDATE data_session d
        SET closed_at = t.at,
-           review_status = CASE WHEN d.review_status = 'open' THEN 'pending'
+           review_status = CASE WHEN t.at IS NULL THEN 'open'
+                                WHEN d.review_status = 'open' THEN 'pending'
                                 ELSE d.review_status END,
            synced_after_removal = greatest(d.synced_after_removal, t.removed)
       FROM {_unnest(CLOSE_COLUMNS, "id, at, removed")}
-     WHERE d.id = t.id AND d.closed_at IS NULL AND d.review_status <> 'approved'
+     WHERE d.id = t.id AND d.review_status <> 'approved'
+       AND (d.closed_at IS NULL OR d.review_status = 'pending')
        AND (SELECT ok FROM ok)
     RETURNING 1""",
             )

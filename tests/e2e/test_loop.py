@@ -75,8 +75,8 @@ def test_aide_offline_to_parent_push_and_reply(
             ):
                 aide.click(f"[data-act=prompt][data-goal='{trials_goal}'][data-prompt='{prompt}']")
                 aide.click(f"[data-act=trial][data-goal='{trials_goal}'][data-outcome={outcome}]")
-            aide.once("dialog", lambda d: d.accept())
             aide.click("[data-act=close]")
+            aide.click("[data-act=close-yes]")  # the confirm is in the page
             aide.wait_for_timeout(300)
         finally:
             push_server.start()

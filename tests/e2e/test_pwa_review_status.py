@@ -19,6 +19,7 @@ def record_session(page: Page, goal_id: int, outcome: str) -> None:
     page.click("[data-act=open]")
     page.click(f"[data-act=trial][data-goal='{goal_id}'][data-outcome={outcome}]")
     page.click("[data-act=close]")
+    page.click("[data-act=close-yes]")
     page.wait_for_selector("[data-act=open]")
 
 
@@ -88,6 +89,7 @@ def test_provider_logs_service_minutes_with_a_timer(
     page.wait_for_selector(f"{timer}:has-text('Stop')")
     page.wait_for_timeout(1100)
     page.click("[data-act=close]")
+    page.click("[data-act=close-yes]")
     page.wait_for_selector("[data-act=open]")
     wait_synced(page)
     row = sql.execute(

@@ -28,7 +28,7 @@ def counts(sql: psycopg.Connection[Any], school_id: int) -> dict[str, int]:
 def goal_row(sql: psycopg.Connection[Any], goal_id: int) -> dict[str, Any]:
     cur = sql.execute(
         """SELECT area, description, measurement, baseline, target, mastery_criterion,
-                  rating_max, task_steps, home_practice, active
+                  rating_max, task_steps, rating_anchors, home_practice, active
              FROM goal WHERE id = %s""",
         (goal_id,),
     )
@@ -294,6 +294,48 @@ def test_goals_are_deactivated_never_deleted(
     assert actions == ["deactivate", "activate"]
     # There is no route that deletes a goal.
     assert teacher.delete(f"/api/goals/{goal_id}").status_code == 405
+
+
+def test_rating_anchors_are_optional_one_per_score_and_reach_the_phone(
+    client_for: Any, classroom: Classroom, sql: psycopg.Connection[Any]
+) -> None:
+    from tests.integration.test_sync import Device
+
+    teacher = client_for(classroom.teacher)
+    iep_id = classroom.student.iep_id
+    base = {"area": "Social", "description": "Takes turns", "measurement": "rating"}
+    for extra, needle in (
+        ({"rating_max": 2, "rating_anchors": ["no", "yes"]}, "one anchor per score"),
+        ({"rating_max": 2, "rating_anchors": ["a", "b", "c", "d"]}, "one anchor per score"),
+        ({"rating_max": 2, "rating_anchors": ["a", "b", "x" * 41]}, "length <= 40"),
+        ({"measurement": "trials", "rating_anchors": ["a", "b"]}, "Only rating goals"),
+    ):
+        r = teacher.post(f"/api/ieps/{iep_id}/goals", json={**base, **extra})
+        assert r.status_code == 400, (extra, r.text)
+        assert needle in r.json()["detail"], (extra, r.json())
+    anchors = ["not yet", "with help", " on their own "]
+    r = teacher.post(
+        f"/api/ieps/{iep_id}/goals", json={**base, "rating_max": 2, "rating_anchors": anchors}
+    )
+    assert r.status_code == 201, r.text
+    goal_id = r.json()["id"]
+    assert goal_row(sql, goal_id)["rating_anchors"] == ["not yet", "with help", "on their own"]
+    # A new top score needs anchors to match; dropping them is fine.
+    r = teacher.patch(f"/api/goals/{goal_id}", json={"rating_max": 3})
+    assert r.status_code == 400
+    assert "one anchor per score" in r.json()["detail"]
+    r = teacher.patch(f"/api/goals/{goal_id}", json={"rating_anchors": ["0", "", "2"]})
+    assert r.status_code == 200, r.text
+    # The aide's phone gets them with the goal; a goal without anchors has an empty list.
+    goals = {
+        g["id"]: g for g in Device(client_for(classroom.aide)).sync(pull=True)["changes"]["goals"]
+    }
+    assert goals[goal_id]["rating_anchors"] == ["0", "", "2"]
+    assert goals[classroom.student.goals["rating"]]["rating_anchors"] == []
+    # Another measurement type drops them.
+    r = teacher.patch(f"/api/goals/{goal_id}", json={"measurement": "frequency"})
+    assert r.status_code == 200, r.text
+    assert goal_row(sql, goal_id)["rating_anchors"] == []
 
 
 def test_goal_edits_merge_and_follow_the_measurement_rules(

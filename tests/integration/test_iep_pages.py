@@ -210,14 +210,20 @@ def test_teacher_creates_and_edits_an_iep_through_the_forms(
             "description": "Makes lunch",
             "measurement": "rating",
             "rating_max": "4",
+            # One anchor per score, 0 to 4; a blank line names nothing.
+            "rating_anchors": "not yet\r\n\r\nwith a checklist\r\n\r\n on their own \r\n",
         },
     )
     assert r.status_code in (302, 303), r.text
     row = sql.execute(
-        "SELECT description, measurement, rating_max, task_steps, home_practice FROM goal WHERE id = %s",
+        "SELECT description, measurement, rating_max, task_steps, home_practice, rating_anchors"
+        " FROM goal WHERE id = %s",
         (goal_id,),
     ).fetchone()
-    assert row == ("Makes lunch", "rating", 4, [], False)
+    anchors = ["not yet", "", "with a checklist", "", "on their own"]
+    assert row == ("Makes lunch", "rating", 4, [], False, anchors)
+    page = teacher.get(f"/teacher/goals/{goal_id}/edit", headers=HTML)
+    assert "not yet\n\nwith a checklist\n\non their own" in page.text
 
     r = form(teacher, f"/teacher/goals/{goal_id}/objectives", {"description": "With a checklist"})
     assert r.status_code in (302, 303)

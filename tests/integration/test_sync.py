@@ -179,6 +179,94 @@ def test_undo_close_and_derived_counts(
     assert review_status(sql, sid) == "pending"
 
 
+def test_undo_voids_timer_starts_stops_and_notes(
+    classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
+) -> None:
+    """The aide's Undo may take back a timer start, a timer stop or a note, like a tap
+    (docs/sync-protocol.md: an undo targets any earlier observation of the same user)."""
+    dev = aide_device
+    st = classroom.student
+    sid = open_session(dev, st.id)
+    timer = str(uuid.uuid4())
+    start = dev.op(
+        "timer.start", {"session_id": sid, "timer_id": timer, "goal_id": st.goals["duration"]}
+    )
+    stop = dev.op("timer.stop", {"session_id": sid, "timer_id": timer})
+    note = dev.op("note.add", {"session_id": sid, "text": "Asked for a break twice"})
+    dev.op("undo", {"target_op_id": stop["op_id"]})
+    assert statuses(dev.sync()) == ["applied"] * 5
+    # In a later batch (the targets are read back from the database this time).
+    dev.op("undo", {"target_op_id": start["op_id"]})
+    dev.op("undo", {"target_op_id": note["op_id"]})
+    assert statuses(dev.sync()) == ["applied"] * 2
+    voided = {
+        r[0]
+        for r in sql.execute(
+            "SELECT voids_op_id::text FROM observation WHERE session_id = %s AND kind = 'undo'",
+            (sid,),
+        ).fetchall()
+    }
+    assert voided == {stop["op_id"], start["op_id"], note["op_id"]}
+
+
+def test_reopen_takes_back_an_unreviewed_close(
+    classroom: Classroom,
+    aide_device: Device,
+    sql: psycopg.Connection[Any],
+    client_for: Any,
+) -> None:
+    """session.reopen: closed and reopened in one batch (the app's case: the close had
+    not left the phone) or in two; a reviewed session is not reopened."""
+    dev = aide_device
+    st = classroom.student
+    trial = {"goal_id": st.goals["trials"], "outcome": "correct", "prompt": "verbal"}
+
+    def closed_at(sid: str) -> Any:
+        row = sql.execute("SELECT closed_at FROM data_session WHERE id = %s", (sid,)).fetchone()
+        assert row is not None
+        return row[0]
+
+    # Opened earlier; closed and reopened together; more taps; closed again.
+    first = open_session(dev, st.id)
+    dev.sync()
+    dev.op("session.close", {"session_id": first})
+    dev.op("session.reopen", {"session_id": first})
+    dev.op("trial.record", {"session_id": first, **trial})
+    assert statuses(dev.sync()) == ["applied"] * 3
+    assert (review_status(sql, first), closed_at(first)) == ("open", None)
+    # Opened, closed and reopened in one batch: inserted open.
+    second = open_session(dev, st.id)
+    dev.op("session.close", {"session_id": second})
+    dev.op("session.reopen", {"session_id": second})
+    assert statuses(dev.sync()) == ["applied"] * 3
+    assert (review_status(sql, second), closed_at(second)) == ("open", None)
+    # A close that reached the server (pending), reopened by a later batch, closed again.
+    dev.op("session.close", {"session_id": first})
+    dev.sync()
+    assert review_status(sql, first) == "pending"
+    dev.op("session.reopen", {"session_id": first})
+    dev.op("session.close", {"session_id": first})
+    assert statuses(dev.sync()) == ["applied"] * 2
+    assert review_status(sql, first) == "pending"
+    assert closed_at(first) is not None
+    # Reviewed: rejected is refused, approved becomes a correction; nothing changes.
+    teacher = client_for(classroom.teacher)
+    r = teacher.post(f"/teacher/review/sessions/{first}/reject", data={"reason": "Wrong day"})
+    assert r.status_code in (302, 303), r.text
+    dev.op("session.reopen", {"session_id": first})
+    out = dev.sync()
+    assert [(x["status"], x["code"]) for x in out["results"]] == [("rejected", "session_reviewed")]
+    assert review_status(sql, first) == "rejected"
+    dev.op("session.close", {"session_id": second})
+    dev.sync()
+    r = teacher.post("/teacher/review/approve", data={"session_id": second})
+    assert r.status_code in (302, 303), r.text
+    dev.op("session.reopen", {"session_id": second})
+    out = dev.sync()
+    assert [(x["status"], x["code"]) for x in out["results"]] == [("correction", "approved")]
+    assert review_status(sql, second) == "approved"
+
+
 def test_poison_op_is_rejected_alone_and_later_ops_apply(
     classroom: Classroom, aide_device: Device, sql: psycopg.Connection[Any]
 ) -> None:

@@ -84,6 +84,7 @@ def test_op_data_refuses_unknown_fields_and_bad_values() -> None:
     assert set(OP_DATA) == {
         "session.open",
         "session.close",
+        "session.reopen",
         "trial.record",
         "tally.add",
         "timer.start",

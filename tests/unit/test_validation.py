@@ -281,6 +281,10 @@ def test_form_fields_are_shaped_and_checked_like_json() -> None:
     assert goal.rating_max is None
     assert goal.home_practice is False
     assert forms.goal_fields({"home_practice": "true"})["home_practice"] is True
+    # Anchors: one per line from 0; blank lines between are kept (no label), trailing dropped.
+    shaped = forms.goal_fields({"rating_anchors": " not yet\n\n on their own \n\n"})
+    assert shaped["rating_anchors"] == ["not yet", "", "on their own"]
+    assert forms.goal_fields({"rating_anchors": "\n \n"})["rating_anchors"] == []
     with pytest.raises(forms.FormProblem, match="Unknown field “student_id”"):
         forms.convert({"description": "x", "student_id": "4"}, GoalIn)
     with pytest.raises(forms.FormProblem, match=r"^Minutes must be a whole number\.$"):
