@@ -60,17 +60,18 @@ def page(chromium: Browser) -> Iterator[Page]:
 
 
 def small_targets(page: Page) -> list[str]:
-    """Buttons, button-like links and form fields under 48 px high (checkboxes sit in a
-    48 px row with their label and are measured by that row)."""
+    """Buttons, button-like links and form fields under 48 px high (checkboxes and radio
+    buttons sit in a 48 px row with their label and are measured by that row)."""
     result: list[str] = page.evaluate(
         """() => [...document.querySelectorAll(
-                'main button, main a.btn, main input:not([type=hidden]):not([type=checkbox]),'
+                'main button, main a.btn,'
+                + ' main input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
                 + ' main select, main textarea')]
             .filter((el) => el.getBoundingClientRect().height < 48)
             .map((el) => el.outerHTML.slice(0, 80))"""
     )
     result += page.evaluate(
-        """() => [...document.querySelectorAll('main .checkbox')]
+        """() => [...document.querySelectorAll('main .checkbox, main .choice')]
             .filter((el) => el.getBoundingClientRect().height < 48)
             .map((el) => el.outerHTML.slice(0, 80))"""
     )
