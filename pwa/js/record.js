@@ -51,7 +51,7 @@ export async function renderHome(main) {
     const openSessions = (await app.db.getAll('sessions')).filter((s) => !s.closed_at && s.staff_id === app.user.id);
     const openFor = new Set(openSessions.map((s) => s.student_id));
     clear(main).append(
-      h('h1', {}, 'Your students'),
+      h('h1', {}, t('yourStudents')),
       students.length
         ? h(
             'ul',
@@ -64,13 +64,15 @@ export async function renderHome(main) {
                   'a',
                   { class: 'student-link', href: `/app/student/${s.id}`, 'data-student': s.id },
                   h('span', { class: 'student-name' }, fullName(s)),
-                  s.grade ? h('span', { class: 'hint' }, ` · grade ${s.grade}`) : null,
-                  openFor.has(s.id) ? h('span', { class: 'pill' }, 'session open') : null,
+                  s.grade ? h('span', { class: 'hint' }, ` · ${t('grade', s.grade)}`) : null,
+                  openFor.has(s.id) ? h('span', { class: 'pill' }, t('sessionOpen')) : null,
                 ),
               ),
             ),
           )
-        : h('p', { class: 'hint' }, 'No students yet. They appear here after the first sync.'),
+        : h('p', { class: 'hint' }, t('noStudents')),
+      // Language and time zone (and what happened to the account): a server page.
+      h('p', {}, h('a', { class: 'btn', href: '/account', id: 'account-link' }, t('accountSettings'))),
     );
   };
   await draw();

@@ -313,5 +313,11 @@ def test_the_aide_screen_in_spanish(
         assert page.inner_text("#close-ask").startswith("¿Cerrar esta sesión?")
         assert page.inner_text("[data-act=close-yes]") == "Sí, cerrarla"
         assert small_targets(page) == []
+        # The student list, and the way to the language setting, speak Spanish too.
+        open_app(page, base, "/app")
+        page.wait_for_selector("#account-link")
+        assert page.inner_text("main h1") == "Sus estudiantes"
+        assert page.inner_text("#account-link") == "Idioma, zona horaria y cuenta"
+        assert page.get_attribute("#account-link", "href") == "/account"
     finally:
         ctx.close()
