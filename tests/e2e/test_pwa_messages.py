@@ -51,9 +51,10 @@ def test_parent_draft_survives_a_kill_and_a_reply_queued_offline_is_sent(
 
     page = context.new_page()
     login(page, app_url, parent, next_path="/app")
-    open_app(page, app_url)
-    assert page.url.endswith("/app/messages")  # parents get messages only
+    page.wait_for_url(f"{app_url}/parent")  # online, the app opens on the family's page
+    open_app(page, app_url, "/app/messages")
     assert page.inner_text("h1") == "Mensajes"
+    assert page.get_attribute("#nav-notes", "href") == "/parent"
     assert page.get_attribute("html", "lang") == "es"
     open_thread(page, app_url, thread)
     assert axe_violations(page) == []

@@ -78,3 +78,22 @@ def test_the_pwa_catalog_carries_plural_categories_in_gettext_order() -> None:
     assert i18n.trn("es", "%(n)s session", "%(n)s sessions", 1) == "%(n)s sesión"
     assert i18n.tr("es", "Log out") == "Cerrar sesión"
     assert i18n.tr("en", "Log out") == "Log out"
+
+
+@pytest.mark.parametrize("code", CATALOGS)
+def test_no_message_can_break_the_markup_it_lands_in(code: str) -> None:
+    """Jinja's i18n extension marks translated text safe (variables are still escaped), so
+    a '<' or a straight double quote in a msgid or translation would reach the page raw,
+    e.g. inside an attribute. Typographic quotes (“ ”) instead."""
+    with i18n.po_path(code).open("rb") as f:
+        catalog = read_po(f, locale=code)
+    bad = []
+    for entry in catalog:
+        if not entry.id:
+            continue
+        texts = [
+            *(entry.id if isinstance(entry.id, tuple | list) else (entry.id,)),
+            *(entry.string if isinstance(entry.string, tuple | list) else (entry.string,)),
+        ]
+        bad += [t for t in texts if t and any(c in t for c in '<>"&')]
+    assert not bad, bad
