@@ -47,6 +47,10 @@ REVOKED_GUARDIAN = (
     "This person's access to this student was revoked; an invitation cannot restore it."
 )
 LINK_GONE = "This link has expired or was already used. Ask for a new one."
+RESET_NO_LONGER = (
+    "This link can no longer be used: whoever made it may no longer reset this account. "
+    "Ask the school's admin for a new one."
+)
 NOT_ALL_CHILDREN = (
     "This parent also has a child outside your caseload, so only a school admin can make "
     "a password link for them."
@@ -322,6 +326,11 @@ async def create_reset(
             )
             raise PermissionDeniedException(NOT_ALL_CHILDREN)
     async with db.transaction() as conn:
+        if actor.role == "teacher" and not await _may_still_reset(
+            conn, user_id=user_id, creator_id=actor.id, school_id=actor.school_id
+        ):
+            # A child outside the caseload was linked between the check and now.
+            raise PermissionDeniedException(NOT_ALL_CHILDREN)
         link_id, token, expires_at = await _insert_link(
             conn,
             school_id=actor.school_id,
@@ -564,13 +573,40 @@ async def _add_guardianship(conn: asyncpg.Connection, link: Any, parent_id: int)
         )
 
 
+async def _may_still_reset(
+    conn: asyncpg.Connection, *, user_id: int, creator_id: int, school_id: int
+) -> bool:
+    """Whether the maker of a reset link may (still) reset this account: an admin of the
+    school, or a teacher while every child of the parent is in their scope."""
+    role = await conn.fetchval(
+        """SELECT m.role FROM membership m JOIN app_user u ON u.id = m.user_id
+            WHERE m.user_id = $1 AND m.school_id = $2 AND u.is_active""",
+        creator_id,
+        school_id,
+    )
+    if role == "admin":
+        return True
+    return role == "teacher" and bool(
+        await conn.fetchval(_TEACHER_MAY_RESET, user_id, creator_id, school_id)
+    )
+
+
 async def accept_reset(token: str, *, password: str) -> Accepted:
-    """Use a reset link: set the new password and end every session the user had."""
+    """Use a reset link: set the new password and end every session the user had. The
+    rule of who may reset whom is judged again now: a teacher's link made while every
+    child of the parent was in the caseload dies if one is no longer."""
     if not _valid_token(token):
         raise NotFoundException("No such link.")
     new_hash = await hash_password(password)
     async with db.transaction() as conn:
         link = await _claim(conn, "reset", token)
+        if not await _may_still_reset(
+            conn,
+            user_id=int(link["user_id"]),
+            creator_id=int(link["created_by"]),
+            school_id=int(link["school_id"]),
+        ):
+            raise LinkGone(detail=RESET_NO_LONGER)
         user = await conn.fetchrow(
             """UPDATE app_user SET password_hash = $2 WHERE id = $1 AND is_active
                RETURNING id""",

@@ -111,7 +111,8 @@ async def draft(student_id: int) -> dict[str, Any]:
     """What a note published now would say (the composer's preview): its sessions, its
     words in every language and their digest, which publishing checks."""
     async with db.connection() as conn:
-        sessions = await unpublished_sessions(conn, student_id)
+        # As many as one note covers (publish() takes the same first MAX_SESSIONS).
+        sessions = (await unpublished_sessions(conn, student_id))[:MAX_SESSIONS]
         summary = await summarise(conn, student_id, sessions) if sessions else None
         school_id, _ = await _school_student(conn, student_id)
         people = await guardians(conn, school_id, student_id)

@@ -261,6 +261,9 @@ class Removal:
     ended: datetime
     registered_before: bool  # the client was registered before the end
     mark: int | None  # its high-water mark at its first sync after; None: this one
+    # No sync of the client since the end: this batch is its first after (else a missing
+    # mark means the end committed during a sync that wrote none: fail closed).
+    first_after: bool = True
 
 
 @dataclass
@@ -885,8 +888,8 @@ async def _prefetch(
     for student_id, start in row.get("students") or ():
         b.students[student_id] = start
     b.in_scope = {
-        (sid, at): None if ended is None else Removal(ended, bool(before), mark)
-        for sid, at, ended, before, mark in row.get("scope") or ()
+        (sid, at): None if ended is None else Removal(ended, bool(before), mark, bool(first))
+        for sid, at, ended, before, mark, first in row.get("scope") or ()
     }
     return Prefetched(
         row=row,
@@ -982,6 +985,8 @@ def _check_student(b: Batch, j: Judged, student_id: int) -> None:
         if removal is not None:
             # Recorded before the removal only if the client existed then and had
             # assigned this seq by its first sync after it (docs/security.md).
+            if removal.mark is None and not removal.first_after:
+                raise Rejected("forbidden", FORBIDDEN)
             mark = b.high_mark if removal.mark is None else removal.mark
             if not removal.registered_before or j.op.seq > mark:
                 raise Rejected("forbidden", FORBIDDEN)
@@ -1079,6 +1084,13 @@ def _judge(b: Batch, j: Judged, data: Any) -> None:
             return
         if s.review_status == "rejected":
             raise Rejected("session_reviewed", "The teacher already reviewed this session.")
+        if j.removed is not None and not s.new:
+            # Synced after the user's removal: the session stays in the teacher's queue
+            # with its flag (reopened, it would leave review for good: the user can no
+            # longer close it). Kept in the ledger for review, no effect.
+            j.outcome, j.code = "correction", "after_removal"
+            j.reason = AFTER_REMOVAL + " The session stays in the teacher's review queue."
+            return
         if s.closed_at is not None:  # pending: back to open, out of the review queue
             s.closed_at = None
             s.review_status = "open"

@@ -318,25 +318,35 @@ def prefetch(shape: PrefetchShape) -> Statement:
                 # (The session's columns as plain references: a SQL function whose
                 # arguments hold a subquery is not inlined.) If it has ended since: when,
                 # whether the client was registered before, and the client's mark at its
-                # first sync after (NULL if none yet: this one is the first).
+                # first sync after (NULL if none yet). Fails closed: an end nobody can
+                # date, or a missing mark although the client synced after the end, is
+                # "not registered before" / "not the first sync", so forbidden.
                 """    SELECT p.sid, p.at, e.ended,
-           (SELECT c.created_at < e.ended FROM sync_client c
+           (SELECT e.known AND c.created_at < e.ended FROM sync_client c
              WHERE c.client_id = {client_id}) AS registered_before,
            (SELECT m.high_seq FROM sync_mark m
              WHERE m.client_id = {client_id} AND m.at >= e.ended
-             ORDER BY m.at LIMIT 1) AS mark
+             ORDER BY m.at LIMIT 1) AS mark,
+           (SELECT c.last_sync_at IS NULL OR c.last_sync_at < e.ended FROM sync_client c
+             WHERE c.client_id = {client_id}) AS first_after
       FROM pairs p CROSS JOIN me
      CROSS JOIN LATERAL (
-           SELECT CASE WHEN p.sid IN (SELECT sid FROM gone)
-                       THEN coalesce(tandem_scope_ended(me.user_id, me.school_id, me.role,
-                                                        p.sid, p.at), {now})
-                  END AS ended) e
+           SELECT CASE WHEN x.gone THEN coalesce(x.raw, {now}) END AS ended,
+                  x.raw IS NOT NULL AS known
+             FROM (SELECT p.sid IN (SELECT sid FROM gone) AS gone,
+                          CASE WHEN p.sid IN (SELECT sid FROM gone)
+                               THEN tandem_scope_ended(me.user_id, me.school_id, me.role,
+                                                       p.sid, p.at)
+                          END AS raw) x) e
      WHERE p.sid IS NOT NULL
        AND EXISTS (SELECT 1 FROM tandem_student_scope(me.user_id, me.school_id, me.role, p.at) sc
                     WHERE sc.student_id = p.sid)""",
             )
         )
-        out.append("ARRAY(SELECT row(sid, at, ended, registered_before, mark) FROM scope) AS scope")
+        out.append(
+            "ARRAY(SELECT row(sid, at, ended, registered_before, mark, first_after) FROM scope)"
+            " AS scope"
+        )
     columns = ",\n       ".join(out)
     tail = (
         f"SELECT {_ME_COLUMNS}, client.*,\n       {columns}"

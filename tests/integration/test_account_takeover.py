@@ -252,3 +252,31 @@ def test_the_holder_hears_of_a_reset_link_and_of_its_use(
         assert again.status_code == 410
     with ApiClient(base) as c:
         c.login(parent.email, NEW_PASSWORD)
+
+
+def test_a_teachers_link_dies_when_the_parent_gains_a_child_outside_the_caseload(
+    client_for: Any,
+    classroom: Classroom,
+    factory: Factory,
+    base_url: str,
+    sql: psycopg.Connection[Any],
+) -> None:
+    """The rule is judged again when the link is used (found by review: a link made
+    while every child was the teacher's outlived the rule)."""
+    parent = factory.user("parent")
+    factory.guardian(parent, classroom.student)
+    before = password_hash(sql, parent.id)
+    teacher = client_for(classroom.teacher)
+    made = teacher.post("/api/reset-links", json={"user_id": parent.id})
+    assert made.status_code == 201
+    factory.guardian(parent, classroom.other)  # now a child outside the caseload
+    with ApiClient(base_url) as c:
+        used = c.post(token_path(made.json()["url"]), data={"password": NEW_PASSWORD})
+        assert used.status_code == 410
+        assert "admin" in used.text
+    assert password_hash(sql, parent.id) == before
+    # An admin's link still works.
+    admin = client_for(classroom.admin)
+    link = admin.post("/api/reset-links", json={"user_id": parent.id}).json()
+    with ApiClient(base_url) as c:
+        assert c.post(token_path(link["url"]), data={"password": NEW_PASSWORD}).status_code == 303

@@ -170,3 +170,59 @@ def test_messages_and_drafts_are_judged_when_they_arrive(
     assert sql.execute(
         "SELECT count(*) FROM message WHERE author_id = %s", (aide.id,)
     ).fetchone() == (0,)
+
+
+def test_a_provider_whose_service_access_ended_cannot_backdate_either(
+    factory: Factory, classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    """The end of a provider's access through a service is a removal like any other
+    (found by review: the rule only knew caseloads and assignments)."""
+    st = classroom.student
+    provider = factory.user("provider")
+    service = factory.service(st, provider)
+    sql.execute(
+        "UPDATE service SET provider_ended_at = now() - interval '1 minute' WHERE id = %s",
+        (service,),
+    )
+    dev = Device(client_for(provider))  # registered after the end
+    _session_ops(dev, st, taps=1, at=datetime.now(UTC) - timedelta(minutes=30))
+    # The session is refused; its tap then names no session.
+    assert _codes(dev.sync()) == [("rejected", "forbidden"), ("rejected", "unknown_session")]
+
+
+def test_a_missing_mark_after_a_sync_since_the_end_fails_closed(
+    factory: Factory, classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    """The end committed while a sync ran (so that sync kept no mark), then the client
+    synced again: with no mark to bound it, nothing on that student applies."""
+    st = classroom.student
+    user, table, link = _linked(factory, "aide", st)
+    dev = Device(client_for(user))
+    _end(sql, table, link)
+    # As if the client synced after the end without a mark being kept.
+    sql.execute(
+        "UPDATE sync_client SET last_sync_at = now() WHERE client_id = %s", (dev.client_id,)
+    )
+    sql.execute("DELETE FROM sync_mark WHERE client_id = %s", (dev.client_id,))
+    _session_ops(dev, st, taps=1, at=_before())
+    # The session is refused; its tap then names no session.
+    assert _codes(dev.sync()) == [("rejected", "forbidden"), ("rejected", "unknown_session")]
+
+
+def test_a_session_reopened_after_the_removal_stays_in_review(
+    factory: Factory, classroom: Classroom, client_for: Any, sql: psycopg.Connection[Any]
+) -> None:
+    st = classroom.student
+    user, table, link = _linked(factory, "aide", st)
+    dev = Device(client_for(user))
+    sid = _session_ops(dev, st, taps=1, at=_before())
+    dev.op("session.close", {"session_id": sid}, at=_before())
+    dev.sync()
+    _end(sql, table, link)
+    dev.op("session.reopen", {"session_id": sid}, at=_before())
+    assert _codes(dev.sync()) == [("correction", "after_removal")]
+    row = sql.execute(
+        "SELECT review_status, synced_after_removal IS NOT NULL FROM data_session WHERE id = %s",
+        (sid,),
+    ).fetchone()
+    assert row == ("pending", True)
