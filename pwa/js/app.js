@@ -309,7 +309,7 @@ async function start() {
     }
   }
   app.user = user;
-  setLanguage(user.language);
+  await setLanguage(user.language);
   app.db = await openUserDb(user.id);
   app.raw = unwrap(app.db);
   navigator.storage?.persist?.().catch(() => {});
