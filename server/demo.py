@@ -9,8 +9,10 @@ rating, task analysis). Everyone shares one printed demo password.
 from __future__ import annotations
 
 import json
+import random
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
@@ -338,6 +340,7 @@ async def _seed(conn: asyncpg.Connection, hashes: dict[str, str]) -> None:
         )
         await _links(conn, school_id, student_id, ids, s, year_start)
         await _iep(conn, school_id, student_id, ids, s, today)
+        await _history(conn, school_id, student_id, ids, s, today)
 
 
 async def _links(
@@ -454,3 +457,125 @@ async def _iep(
             iep_id,
             text,
         )
+
+
+# Three weeks of an aide's sessions per student, so a first look at the demo shows real
+# data: five approved sessions (the family sees them, the teacher can write a note) and
+# one waiting for review, each with every goal's events. Deterministic, and improving
+# over time (or, for a goal to decrease, going down), as a teacher would hope to see.
+HISTORY_DAYS = (19, 16, 12, 9, 5)  # approved, days ago
+PENDING_DAYS = 1
+
+
+async def _history(
+    conn: asyncpg.Connection,
+    school_id: int,
+    student_id: int,
+    ids: dict[str, int],
+    s: DemoStudent,
+    today: date,
+) -> None:
+    rng = random.Random(student_id * 7919 + today.toordinal())
+    aide = ids[s.aides[0]]
+    goals = await conn.fetch(
+        """SELECT id, measurement, rating_max, direction,
+                  jsonb_array_length(task_steps) AS steps
+             FROM goal WHERE student_id = $1 ORDER BY position, id""",
+        student_id,
+    )
+    days = [(d, "approved") for d in HISTORY_DAYS] + [(PENDING_DAYS, "pending")]
+    for n, (ago, status) in enumerate(days):
+        progress = n / (len(days) - 1)  # 0 … 1 over the three weeks
+        opened = datetime.combine(today - timedelta(days=ago), time(15, 0), tzinfo=UTC)
+        session_id = uuid.uuid4()
+        await conn.execute(
+            """INSERT INTO data_session (id, school_id, student_id, staff_id, opened_at,
+                                         closed_at, first_synced_at, review_status,
+                                         reviewed_by, reviewed_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9)""",
+            session_id,
+            school_id,
+            student_id,
+            aide,
+            opened,
+            opened + timedelta(minutes=25),
+            status,
+            ids["teacher"] if status == "approved" else None,
+            opened + timedelta(hours=3) if status == "approved" else None,
+        )
+        events: list[dict[str, object]] = []
+        for g in goals:
+            events += _goal_events(g, progress, rng)
+        for i, e in enumerate(events):
+            at = opened + timedelta(seconds=20 * (i + 1)) + timedelta(**e.pop("offset", {}))  # type: ignore[arg-type]
+            await conn.execute(
+                """INSERT INTO observation (op_id, school_id, student_id, session_id, goal_id,
+                                            user_id, kind, outcome, prompt, delta, timer_id,
+                                            value, step_index, device_time, recorded_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14)""",
+                uuid.uuid4(),
+                school_id,
+                student_id,
+                session_id,
+                e["goal_id"],
+                aide,
+                e["kind"],
+                e.get("outcome"),
+                e.get("prompt"),
+                e.get("delta"),
+                e.get("timer_id"),
+                e.get("value"),
+                e.get("step_index"),
+                at,
+            )
+
+
+def _goal_events(g: asyncpg.Record, progress: float, rng: random.Random) -> list[dict[str, object]]:
+    goal_id, measurement = g["id"], g["measurement"]
+    out: list[dict[str, object]] = []
+    if measurement == "trials":
+        for _ in range(10):
+            correct = rng.random() < 0.35 + 0.5 * progress
+            alone = rng.random() < 0.2 + 0.6 * progress
+            out.append(
+                {
+                    "goal_id": goal_id,
+                    "kind": "trial",
+                    "outcome": "correct" if correct else "incorrect",
+                    "prompt": "independent" if alone else rng.choice(("verbal", "model")),
+                }
+            )
+    elif measurement == "frequency":
+        down = g["direction"] == "decrease"
+        count = round((12 - 8 * progress) if down else (1 + 4 * progress)) + rng.randint(0, 1)
+        out += [{"goal_id": goal_id, "kind": "tally", "delta": 1} for _ in range(count)]
+    elif measurement == "duration":
+        timer = uuid.uuid4()
+        minutes = 4 + 9 * progress + rng.random()
+        out.append({"goal_id": goal_id, "kind": "timer_start", "timer_id": timer})
+        out.append(
+            {
+                "goal_id": goal_id,
+                "kind": "timer_stop",
+                "timer_id": timer,
+                "offset": {"minutes": minutes},
+            }
+        )
+    elif measurement == "rating":
+        top = int(g["rating_max"] or 4)
+        for _ in range(2):
+            value = min(top, max(0, round(1 + (top - 1) * progress + rng.choice((-1, 0, 0)))))
+            out.append({"goal_id": goal_id, "kind": "rating", "value": value})
+    elif measurement == "task_analysis":
+        for step in range(int(g["steps"] or 0)):
+            done = rng.random() < 0.4 + 0.5 * progress
+            out.append(
+                {
+                    "goal_id": goal_id,
+                    "kind": "step",
+                    "step_index": step,
+                    "outcome": "correct" if done else "incorrect",
+                    "prompt": "independent" if rng.random() < progress else "verbal",
+                }
+            )
+    return out
