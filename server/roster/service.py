@@ -8,7 +8,7 @@ court order) is permanent for that parent and student: no link or invitation res
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -489,10 +489,6 @@ async def list_devices(admin: CurrentUser) -> list[DeviceRow]:
             admin.school_id,
         )
     return [DeviceRow(**{**dict(r), "label": shown_label(r["label"] or "")}) for r in rows]
-
-
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 async def staff_clock(user: CurrentUser) -> i18n.Clock:
